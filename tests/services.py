@@ -1,0 +1,1 @@
+"""Session fixtures for real services: SeaweedFS (S3), PostgreSQL, Redis."""
