@@ -1,0 +1,224 @@
+"""The `nianbao` command. Exit codes: 0 done (perhaps partly), 1 nothing could be done,
+2 usage error, 3 bad site configuration (not worth retrying until the file is fixed)."""
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from crawler import env
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CONFIG = 0, 1, 2, 3
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="nianbao: find, archive and audit 政府信息公开工作年度报告.")
+sites_app = typer.Typer(no_args_is_help=True, help="Site configurations.")
+store_app = typer.Typer(no_args_is_help=True, help="Object store maintenance.")
+app.add_typer(sites_app, name="sites")
+app.add_typer(store_app, name="store")
+
+out = Console()
+err = Console(stderr=True)
+
+StoreOpt = typer.Option(None, "--store", help="Object store URL (default: NIANBAO_STORE or ./data/objects)")
+CatalogueOpt = typer.Option(None, "--catalogue", help="Catalogue URL (default: NIANBAO_CATALOGUE or ./data)")
+
+
+def _config_error(exc) -> None:
+    for file, key, msg in exc.problems:
+        err.print(f"[red]config error[/red] {file}: {key}: {msg}", highlight=False)
+    raise typer.Exit(EXIT_CONFIG)
+
+
+def _print_summaries(summaries) -> None:
+    table = Table(title="Harvest summary", show_lines=False)
+    for col in ("site", "outcome", "pages", "reports", "files", "errors"):
+        table.add_column(col)
+    for s in summaries:
+        errors = ", ".join(f"{k}×{v}" for k, v in sorted(s.errors.items())) or "-"
+        colour = {"ok": "green", "partial": "yellow"}.get(s.outcome, "red")
+        table.add_row(s.site_id, f"[{colour}]{s.outcome}[/{colour}]", str(s.pages), str(s.reports),
+                      str(s.files), errors)
+    out.print(table)
+
+
+def _exit_for(summaries) -> int:
+    if summaries and all(s.outcome == "failed" or (s.pages == 0 and s.files == 0) for s in summaries):
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+@app.command()
+def crawl(
+    site_ids: list[str] = typer.Argument(None, help="Site ids from the sites directory"),
+    all_sites: bool = typer.Option(False, "--all", help="Every site in the sites directory"),
+    due: bool = typer.Option(False, "--due", help="Only sites whose schedule is due"),
+    sites_dir: Optional[Path] = typer.Option(None, "--sites-dir", help="Directory of site YAML files"),
+    start_url: Optional[str] = typer.Option(None, "--start-url", help="Ad hoc crawl from this URL"),
+    agency: Optional[str] = typer.Option(None, "--agency", help="Agency of an ad hoc crawl"),
+    allow: list[str] = typer.Option(None, "--allow", help="Allowed host (host or host:port), repeatable"),
+    render: Optional[str] = typer.Option(None, "--render", help="auto | never | always (overrides sites)"),
+    proxy: Optional[str] = typer.Option(None, "--proxy", help="HTTP proxy for every request"),
+    max_pages: Optional[int] = typer.Option(None, "--max-pages", help="Page budget per site"),
+    max_bytes: Optional[int] = typer.Option(None, "--max-bytes", help="Largest file to download"),
+    store: Optional[str] = StoreOpt,
+    catalogue: Optional[str] = CatalogueOpt,
+    log_level: str = typer.Option("WARNING", "--log-level"),
+):
+    """Harvest sites into the archive."""
+    from crawler.siteconfig import ConfigError, adhoc_site, load_sites
+
+    if render not in (None, "auto", "never", "always"):
+        err.print(f"--render: {render!r} is not one of auto, never, always")
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        if start_url:
+            if not agency:
+                err.print("--start-url needs --agency NAME")
+                raise typer.Exit(EXIT_USAGE)
+            sites = [adhoc_site(start_url=start_url, agency=agency, allow=allow or None,
+                                render=render or "auto")]
+        else:
+            sites = load_sites(env.sites_dir(str(sites_dir) if sites_dir else None))
+            if site_ids:
+                known = {s.id: s for s in sites}
+                missing = [i for i in site_ids if i not in known]
+                if missing:
+                    err.print(f"unknown site id(s): {', '.join(missing)}")
+                    raise typer.Exit(EXIT_USAGE)
+                sites = [known[i] for i in site_ids]
+            elif not (all_sites or due):
+                err.print("name site ids, or --all, --due, or --start-url")
+                raise typer.Exit(EXIT_USAGE)
+    except ConfigError as exc:
+        _config_error(exc)
+    if due:
+        from crawler.schedule import due_sites
+        sites = due_sites(sites, catalogue_url=env.catalogue_url(catalogue))
+        if not sites:
+            out.print("no site is due")
+            raise typer.Exit(EXIT_OK)
+    if max_pages:
+        sites = [s.model_copy(update={"budget": s.budget.model_copy(update={"max_pages": max_pages})})
+                 for s in sites]
+    from crawler.runner import run_sites
+    summaries = run_sites(sites, store=store, catalogue=catalogue, render=render, proxy=proxy,
+                          max_bytes=max_bytes, log_level=log_level)
+    _print_summaries(summaries)
+    raise typer.Exit(_exit_for(summaries))
+
+
+@sites_app.command("validate")
+def sites_validate(path: Optional[Path] = typer.Argument(None, help="A site file or a directory")):
+    """Check site files; every problem names the file, the key and what is wrong."""
+    from crawler.siteconfig import ConfigError, load_sites
+
+    try:
+        sites = load_sites(path or env.sites_dir())
+    except ConfigError as exc:
+        _config_error(exc)
+    for s in sites:
+        out.print(f"ok {s.id}: {s.agency} ({len(s.start_urls)} start URL(s), render {s.render})")
+
+
+@sites_app.command("list")
+def sites_list(sites_dir: Optional[Path] = typer.Option(None, "--sites-dir")):
+    """List configured sites."""
+    from crawler.siteconfig import ConfigError, load_sites
+
+    try:
+        sites = load_sites(sites_dir or env.sites_dir())
+    except ConfigError as exc:
+        _config_error(exc)
+    table = Table()
+    for col in ("id", "agency", "region", "verified", "schedule"):
+        table.add_column(col)
+    for s in sites:
+        table.add_row(s.id, s.agency, s.region.name if s.region else "-",
+                      "yes" if s.verification.verified else "no", s.schedule or "-")
+    out.print(table)
+
+
+@app.command()
+def export(
+    fmt: str = typer.Option("jsonl", "--format", help="jsonl | csv"),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="File to write (default stdout)"),
+    store: Optional[str] = StoreOpt,
+    catalogue: Optional[str] = CatalogueOpt,
+):
+    """One row per archived file, with provenance."""
+    from storage.catalogue import Catalogue
+    from storage.objects import open_store
+
+    if fmt not in ("jsonl", "csv"):
+        err.print(f"--format: {fmt!r} is not jsonl or csv")
+        raise typer.Exit(EXIT_USAGE)
+    cat = Catalogue.open(env.catalogue_url(catalogue))
+    st = open_store(env.store_url(store))
+    rows = cat.export_rows()
+    for row in rows:
+        row["storage_uri"] = st.uri(row.pop("storage_key")) if "storage_key" in row else row.get("storage_uri")
+    fh = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        if fmt == "jsonl":
+            for row in rows:
+                fh.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+        else:
+            fields = list(rows[0].keys()) if rows else ["url"]
+            writer = csv.DictWriter(fh, fieldnames=fields)
+            writer.writeheader()
+            for row in rows:
+                writer.writerow(row)
+    finally:
+        if output:
+            fh.close()
+    if output:
+        err.print(f"wrote {len(rows)} rows to {output}")
+
+
+@app.command()
+def runs(limit: int = typer.Option(20, "--limit"), site: Optional[str] = typer.Option(None, "--site"),
+         catalogue: Optional[str] = CatalogueOpt):
+    """Recent crawl runs with their counts and errors."""
+    from storage.catalogue import Catalogue
+
+    cat = Catalogue.open(env.catalogue_url(catalogue))
+    table = Table(title="Crawl runs")
+    for col in ("id", "site", "started", "outcome", "pages", "bytes", "new", "changed", "unchanged",
+                "removed", "errors"):
+        table.add_column(col)
+    for r in cat.runs(site_id=site, limit=limit):
+        errors = ", ".join(f"{k}×{v}" for k, v in sorted((r.errors or {}).items())) or "-"
+        table.add_row(str(r.id), r.site_id, r.started_at.strftime("%Y-%m-%d %H:%M"), r.outcome,
+                      str(r.pages or 0), str(r.bytes or 0), str(r.new_reports or 0),
+                      str(r.changed_reports or 0), str(r.unchanged_reports or 0),
+                      str(r.removed_reports or 0), errors)
+    out.print(table)
+
+
+@app.command()
+def demo(size: str = typer.Option("tiny", "--size", help="tiny | small"),
+         data: Path = typer.Option(Path("data/demo"), "--data", help="Where the demo archive goes"),
+         log_level: str = typer.Option("WARNING", "--log-level")):
+    """Serve the bundled simulated portals on loopback, harvest them, print coverage. Offline."""
+    from crawler.demo import run_demo
+
+    raise typer.Exit(run_demo(size=size, data=data, log_level=log_level, console=out))
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""Every environment variable nianbao reads, read here and nowhere else.
+
+Nothing is opened at import time: these functions only compute strings.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_DATA_DIR = "data"
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("NIANBAO_DATA", DEFAULT_DATA_DIR)).resolve()
+
+
+def catalogue_url(override: str | None = None) -> str:
+    """SQLAlchemy URL of the catalogue: flag, then NIANBAO_CATALOGUE, then ./data/catalogue.sqlite."""
+    if override:
+        return override
+    if os.environ.get("NIANBAO_CATALOGUE"):
+        return os.environ["NIANBAO_CATALOGUE"]
+    return f"sqlite:///{data_dir() / 'catalogue.sqlite'}"
+
+
+def store_url(override: str | None = None) -> str:
+    """Object store URL: flag, then NIANBAO_STORE, then file://./data/objects."""
+    if override:
+        return override
+    if os.environ.get("NIANBAO_STORE"):
+        return os.environ["NIANBAO_STORE"]
+    return (data_dir() / "objects").as_uri()
+
+
+def sites_dir(override: str | None = None) -> Path:
+    return Path(override or os.environ.get("NIANBAO_SITES", "sites"))
+
+
+def chromium_path() -> str:
+    return os.environ.get("NIANBAO_CHROMIUM", "/usr/bin/chromium")
+
+
+def redis_url(override: str | None = None) -> str:
+    return override or os.environ.get("NIANBAO_REDIS", "redis://127.0.0.1:6379/0")
+
+
+def api_token() -> str | None:
+    """Token that unlocks state-changing web UI actions; None keeps the UI read-only."""
+    return os.environ.get("NIANBAO_TOKEN") or None
+
+
+def proxy_from_env() -> str | None:
+    """The standard proxy variables, as Scrapy and Chromium both honour them."""
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY"):
+        if os.environ.get(name):
+            return os.environ[name]
+    return None

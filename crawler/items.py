@@ -1,0 +1,38 @@
+"""What the spider hands to the pipelines: one fetched file and what it is."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class ReportRef:
+    """The report a file belongs to. `url` is the report's identity (canonical article URL)."""
+    agency: str
+    year: int
+    title: str
+    url: str
+
+
+@dataclass
+class FileItem:
+    site_id: str
+    url: str                    # the URL requested
+    final_url: str              # after redirects
+    source_page: str | None     # the page that linked to it
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    content_type: str | None
+    filename: str | None
+    fetched_at: datetime
+    kind: str = "page"          # page | attachment
+    report: ReportRef | None = None
+    rendered: bool = False
+    browser_version: str | None = None
+    # Derived objects captured alongside (rendered DOM, screenshot): kind -> (bytes, content type)
+    derived: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+
+    @property
+    def is_report(self) -> bool:
+        return self.report is not None

@@ -1,0 +1,105 @@
+"""Where the crawler meets storage: bytes into the object store, then rows into the catalogue.
+
+The order is the guarantee: a capture row is written only after its object is durably
+stored, so no catalogue row ever points at a missing object. Blocking store and database
+calls run in a worker thread so the crawl keeps going.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from scrapy import signals
+
+from crawler import __version__, env
+from crawler.items import FileItem
+from storage.catalogue import Catalogue
+from storage.objects import open_store, put_content
+
+log = logging.getLogger(__name__)
+
+
+class ArchivePipeline:
+    def __init__(self, *, store_url: str, catalogue_url: str, crawler=None):
+        self.store_url = store_url
+        self.catalogue_url = catalogue_url
+        self.crawler = crawler
+        self.store = None
+        self.catalogue = None
+        self.run_id: int | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        s = crawler.settings
+        pipeline = cls(store_url=env.store_url(s.get("NIANBAO_STORE")),
+                       catalogue_url=env.catalogue_url(s.get("NIANBAO_CATALOGUE")), crawler=crawler)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def open_spider(self, spider=None):
+        spider = spider or self.crawler.spider
+        self.store = open_store(self.store_url)
+        self.catalogue = Catalogue.open(self.catalogue_url)
+        site = spider.site
+        self.catalogue.upsert_site(
+            site_id=site.id, agency=site.agency, kind=site.kind,
+            region_name=site.region.name if site.region else None,
+            region_code=site.region.code if site.region else None,
+            first_year=site.first_year, config_hash=site.config_hash())
+        self.run_id = self.catalogue.start_run(site_id=site.id, config_hash=site.config_hash(),
+                                               software_version=__version__)
+        spider.run_id = self.run_id
+        self.crawler.stats.set_value("nianbao/run_id", self.run_id)
+
+    async def process_item(self, item, spider=None):
+        if not isinstance(item, FileItem):
+            return item
+        await asyncio.to_thread(self._archive, item)
+        return item
+
+    def _archive(self, item: FileItem) -> None:
+        key, sha, size = put_content(self.store, item.body, content_type=item.content_type)
+        self.catalogue.record_blob(sha256=sha, size=size, storage_key=key, content_type=item.content_type)
+        report_id = None
+        if item.report is not None:
+            report_id, created = self.catalogue.upsert_report(
+                site_id=item.site_id, agency=item.report.agency, year=item.report.year,
+                title=item.report.title, url=item.report.url, seen_at=item.fetched_at)
+        capture_id = self.catalogue.add_capture(
+            run_id=self.run_id, site_id=item.site_id, report_id=report_id, kind=item.kind,
+            url=item.url, final_url=item.final_url, source_page=item.source_page, status=item.status,
+            etag=item.headers.get("ETag"), last_modified=item.headers.get("Last-Modified"),
+            content_type=item.content_type, filename=item.filename, fetched_at=item.fetched_at,
+            sha256=sha, size=size, storage_key=key, rendered=item.rendered,
+            browser_version=item.browser_version, is_report=item.is_report, headers=item.headers)
+        for kind, (data, ctype) in item.derived.items():
+            dkey, dsha, dsize = put_content(self.store, data, content_type=ctype)
+            self.catalogue.record_blob(sha256=dsha, size=dsize, storage_key=dkey, content_type=ctype)
+            self.catalogue.add_capture(
+                run_id=self.run_id, site_id=item.site_id, report_id=report_id, parent_id=capture_id,
+                kind=kind, url=item.final_url, final_url=item.final_url, source_page=item.source_page,
+                status=item.status, content_type=ctype, fetched_at=item.fetched_at, sha256=dsha,
+                size=dsize, storage_key=dkey, rendered=True, browser_version=item.browser_version,
+                is_report=False)
+        self.crawler.stats.inc_value("nianbao/archived_files")
+        self.crawler.stats.inc_value("nianbao/archived_bytes", size)
+
+    def spider_closed(self, spider, reason):
+        # Connected to the spider_closed signal (not close_spider) to learn why it closed.
+        if self.catalogue is None or self.run_id is None:
+            return
+        stats = self.crawler.stats.get_stats()
+        errors = {k.split("/", 2)[2]: v for k, v in stats.items() if k.startswith("nianbao/error/")}
+        pages = stats.get("nianbao/pages", 0)
+        if reason not in ("finished", "closespider_pagecount"):
+            outcome = "interrupted"
+        elif pages == 0 and errors:
+            outcome = "failed"
+        elif errors:
+            outcome = "partial"
+        else:
+            outcome = "ok"
+        plain = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in stats.items()}
+        self.crawler.stats.set_value("nianbao/outcome", outcome)
+        self.catalogue.finish_run(run_id=self.run_id, outcome=outcome, stats=plain, errors=errors,
+                                  pages=pages, bytes=stats.get("nianbao/archived_bytes", 0))

@@ -1,0 +1,49 @@
+"""Scrapy settings for nianbao. The runner overlays per-run values (store, catalogue,
+politeness slots, render mode) on these; `scrapy crawl reports -a site=ID` uses them as is."""
+from crawler import __version__
+
+BOT_NAME = "nianbao"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+USER_AGENT = f"Mozilla/5.0 (compatible; nianbao/{__version__}; archival crawler of open-government annual reports)"
+ROBOTSTXT_OBEY = True
+COOKIES_ENABLED = True
+TELNETCONSOLE_ENABLED = False
+
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.5
+RANDOMIZE_DOWNLOAD_DELAY = True
+DOWNLOAD_TIMEOUT = 60
+DOWNLOAD_MAXSIZE = 200 * 1024 * 1024      # oversized files are aborted cleanly and recorded
+DOWNLOAD_WARNSIZE = 0
+REDIRECT_MAX_TIMES = 10
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+
+# A report page repeated under tracking parameters is one URL to us.
+DUPEFILTER_CLASS = "scrapy.dupefilters.RFPDupeFilter"
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.ProxyMiddleware": 740,      # before HttpProxyMiddleware (750)
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.ArchivePipeline": 300,
+}
+EXTENSIONS = {
+    "crawler.progress.Progress": 500,
+}
+
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
+
+# nianbao's own settings (NIANBAO_*); the runner fills these from env.py and the command line.
+NIANBAO_STORE = None          # object store URL; None: env.store_url()
+NIANBAO_CATALOGUE = None      # SQLAlchemy URL; None: env.catalogue_url()
+NIANBAO_PROXY = None          # explicit proxy for every request; None: standard env variables
+NIANBAO_RENDER = None         # override of every site's render mode
+NIANBAO_PROGRESS_INTERVAL = 10.0

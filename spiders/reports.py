@@ -1,0 +1,267 @@
+"""The generic, config-driven spider: a focused crawl from a site's start URLs toward its
+annual-report column, keeping every report page and attachment it recognises.
+
+Decisions live elsewhere and are only applied here: scope (crawler.scope), link value
+(crawler.links), page structure (crawler.cms), report or not (crawler.recognise), whose
+report (crawler.attribution). This module wires them into Scrapy requests.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import scrapy
+from scrapy.http import FormRequest, Request
+
+from crawler import attribution, cms, env, links, recognise, scope
+from crawler.encoding import decode_html
+from crawler.errors import error_kind
+from crawler.filenames import filename_from_headers
+from crawler.items import FileItem, ReportRef
+from crawler.siteconfig import SiteConfig, load_site
+
+REPORT_LINK_BONUS = 100.0
+# A page linking to this many report-like titles is a list, not one report.
+LIST_PAGE_REPORT_LINKS = 3
+TEXT_FOR_RECOGNITION = 4000
+
+
+def _is_html(content_type: str | None, body: bytes) -> bool:
+    if content_type:
+        ct = content_type.lower()
+        if "html" in ct or "xml" in ct or "json" in ct or ct.startswith("text/"):
+            return True
+        return False
+    head = body[:512].lstrip().lower()
+    return head.startswith((b"<!doctype", b"<html", b"<?xml", b"{", b"["))
+
+
+class ReportsSpider(scrapy.Spider):
+    name = "reports"
+
+    def __init__(self, site: str | None = None, site_config: SiteConfig | None = None,
+                 sites_dir: str | None = None, render: str | None = None, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if site_config is None:
+            if not site:
+                raise ValueError("the reports spider needs a site: scrapy crawl reports -a site=ID")
+            site_config = load_site(Path(env.sites_dir(sites_dir)) / f"{site}.yaml")
+        self.site = site_config
+        self.render_override = render
+        self.scheduled: set[str] = set()
+        self.list_pages: dict[str, int] = {}
+        self.reports_seen: set[str] = set()
+        self.budget_hit = False
+
+    # -- wiring --------------------------------------------------------------------------
+    @property
+    def render_mode(self) -> str:
+        return self.render_override or self.settings.get("NIANBAO_RENDER") or self.site.render
+
+    def _stat(self, key: str, n: int = 1) -> None:
+        self.crawler.stats.inc_value(f"nianbao/{key}", n)
+
+    async def start(self):
+        for url in self.site.start_urls:
+            req = self._page_request(url, depth=0, text="", source=None, priority=1000)
+            if req is not None:
+                yield req
+
+    def _page_request(self, url: str, *, depth: int, text: str, source: str | None,
+                      priority: int = 0, list_root: str | None = None) -> Request | None:
+        url = links.canonical_url(url)
+        if url in self.scheduled:
+            return None
+        if len(self.scheduled) >= self.site.budget.max_pages:
+            if not self.budget_hit:
+                self.budget_hit = True
+                self.logger.info("%s: page budget of %d reached", self.site.id, self.site.budget.max_pages)
+            self._stat("budget_exhausted")
+            return None
+        self.scheduled.add(url)
+        meta = {"nianbao_depth": depth, "nianbao_text": text, "nianbao_source": source,
+                "nianbao_list_root": list_root}
+        return Request(url, callback=self.parse_page, errback=self.on_error, priority=priority,
+                       meta=meta, headers={"Referer": source} if source else None)
+
+    def _file_request(self, url: str, *, report: ReportRef, source: str) -> Request:
+        return Request(url, callback=self.parse_file, errback=self.on_error, priority=2000,
+                       meta={"nianbao_report": report, "nianbao_source": source},
+                       headers={"Referer": source})
+
+    # -- callbacks -----------------------------------------------------------------------
+    def parse_page(self, response):
+        self._stat("pages")
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
+        if not _is_html(content_type, response.body):
+            # A link we took for a page turned out to be a file: judge it by its link text.
+            yield from self._direct_file(response, content_type)
+            return
+        charset = None
+        if content_type and "charset=" in content_type.lower():
+            charset = content_type.lower().split("charset=", 1)[1].split(";")[0].strip()
+        text, _encoding = decode_html(response.body, header_charset=charset)
+        page = cms.extract(response.url, text, content_type=content_type or "text/html")
+        if page.family:
+            self._stat(f"family/{page.family}")
+        depth = response.meta.get("nianbao_depth", 0)
+        source = response.meta.get("nianbao_source")
+        link_text = response.meta.get("nianbao_text", "")
+
+        body_text = cms.visible_text(text)[:TEXT_FOR_RECOGNITION] if hasattr(cms, "visible_text") else ""
+        if recognise.is_soft_404(page.title, body_text):
+            self._stat("soft_404")
+            return
+
+        report = self._report_for_page(response.url, page, link_text, body_text)
+        if report is not None:
+            yield self._file_item(response, kind="page", report=report, source=source,
+                                  content_type=content_type)
+            for link in page.links:
+                if links.is_attachment(link.url) and scope.attachment_in_scope(link.url, self.site.allowed_hosts):
+                    yield self._file_request(links.canonical_url(link.url), report=report, source=response.url)
+
+        yield from self._follow(response, page, depth=depth, is_report=report is not None)
+
+    def parse_api(self, response):
+        """A list endpoint a page referred to (Hanweb dataproxy XML, a JSON list API)."""
+        self._stat("api_pages")
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
+        text, _ = decode_html(response.body)
+        page = cms.extract_api(response.url, text, content_type=content_type)
+        yield from self._follow(response, page, depth=response.meta.get("nianbao_depth", 0), is_report=False)
+
+    def parse_file(self, response):
+        self._stat("files")
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
+        report = response.meta["nianbao_report"]
+        yield self._file_item(response, kind="attachment", report=report,
+                              source=response.meta.get("nianbao_source"), content_type=content_type)
+
+    def on_error(self, failure):
+        kind = error_kind(failure)
+        self._stat(f"error/{kind}")
+        request = failure.request
+        self.logger.warning("%s: %s fetching %s", self.site.id, kind, request.url)
+
+    # -- decisions applied ---------------------------------------------------------------
+    def _report_for_page(self, url: str, page, link_text: str, body_text: str) -> ReportRef | None:
+        default = self.site.agency
+        candidates = [
+            recognise.classify(title=page.heading or page.title, breadcrumb=page.breadcrumb, url=url,
+                               default_agency=default),
+            recognise.classify(title=link_text, breadcrumb=page.breadcrumb, url=url, default_agency=default),
+            recognise.classify(title=page.title, breadcrumb=page.breadcrumb, url=url, default_agency=default),
+        ]
+        verdict = next((v for v in candidates if v.is_report), None)
+        titled_by = [page.heading or page.title, link_text, page.title]
+        title = titled_by[candidates.index(verdict)] if verdict else ""
+        if verdict is None:
+            # Only an article, never a list, may be recognised from its body alone.
+            report_links = sum(1 for ln in page.links if recognise.classify(title=ln.text).is_report)
+            if report_links >= LIST_PAGE_REPORT_LINKS:
+                return None
+            vetoed = any(v.reason.startswith("lookalike") for v in candidates)
+            if vetoed:
+                return None
+            verdict = recognise.classify(heading=page.heading, breadcrumb=page.breadcrumb, text=body_text,
+                                         url=url, default_agency=default)
+            if not verdict.is_report:
+                return None
+            title = page.heading or link_text or page.title
+        if verdict.year is None:
+            return None
+        agency = attribution.resolve_agency(
+            named=verdict.agency, publisher=page.publisher, breadcrumb=page.breadcrumb,
+            site_agency=self.site.agency, directory=self.site.hints.directory)
+        canonical = links.canonical_url(url)
+        if canonical not in self.reports_seen:
+            self.reports_seen.add(canonical)
+            self._stat("reports")
+        return ReportRef(agency=agency, year=verdict.year, title=title.strip(), url=canonical)
+
+    def _follow(self, response, page, *, depth: int, is_report: bool):
+        list_root = response.meta.get("nianbao_list_root") or response.url
+        for follow in page.pages:
+            count = self.list_pages.get(list_root, 0)
+            if count >= self.site.budget.max_list_pages:
+                self._stat("list_pages_capped")
+                break
+            if not scope.in_scope(follow.url, self.site.allowed_hosts):
+                continue
+            self.list_pages[list_root] = count + 1
+            if follow.kind == "api" or follow.method != "GET":
+                key = f"{follow.method} {follow.url} {sorted((follow.formdata or {}).items())}"
+                if key in self.scheduled:
+                    continue
+                self.scheduled.add(key)
+                meta = {"nianbao_depth": depth, "nianbao_list_root": list_root,
+                        "nianbao_source": response.url}
+                if follow.method == "POST":
+                    yield FormRequest(follow.url, formdata=follow.formdata or {}, callback=self.parse_api,
+                                      errback=self.on_error, meta=meta, priority=500,
+                                      headers=follow.headers, dont_filter=True)
+                else:
+                    yield Request(follow.url, callback=self.parse_api, errback=self.on_error, meta=meta,
+                                  priority=500, headers=follow.headers)
+            else:
+                req = self._page_request(follow.url, depth=depth, text="", source=response.url,
+                                         priority=400, list_root=list_root)
+                if req is not None:
+                    yield req
+
+        for link in page.links:
+            url = link.url
+            if not url.startswith(("http://", "https://")):
+                continue
+            verdict = recognise.classify(title=link.text, url=url, default_agency=self.site.agency)
+            if links.is_attachment(url):
+                if verdict.is_report and verdict.year and scope.attachment_in_scope(url, self.site.allowed_hosts):
+                    # A list linking the report file itself: the file is the report.
+                    canonical = links.canonical_url(url)
+                    agency = attribution.resolve_agency(
+                        named=verdict.agency, publisher=None, breadcrumb=page.breadcrumb,
+                        site_agency=self.site.agency, directory=self.site.hints.directory)
+                    report = ReportRef(agency=agency, year=verdict.year, title=link.text.strip(), url=canonical)
+                    if canonical not in self.reports_seen:
+                        self.reports_seen.add(canonical)
+                        self._stat("reports")
+                    yield self._file_request(canonical, report=report, source=response.url)
+                continue
+            if not scope.in_scope(url, self.site.allowed_hosts):
+                continue
+            if depth + 1 > self.site.budget.max_depth:
+                continue
+            score = REPORT_LINK_BONUS if verdict.is_report else links.score_link(text=link.text, url=url)
+            if score <= 0:
+                continue
+            req = self._page_request(url, depth=depth + 1, text=link.text, source=response.url,
+                                     priority=int(score * 10) - depth)
+            if req is not None:
+                yield req
+
+    def _direct_file(self, response, content_type):
+        verdict = recognise.classify(title=response.meta.get("nianbao_text", ""), url=response.url,
+                                     default_agency=self.site.agency)
+        if not (verdict.is_report and verdict.year):
+            self._stat("skipped_files")
+            return
+        report = ReportRef(
+            agency=attribution.resolve_agency(named=verdict.agency, publisher=None, breadcrumb="",
+                                              site_agency=self.site.agency, directory=self.site.hints.directory),
+            year=verdict.year, title=response.meta.get("nianbao_text", "").strip(),
+            url=links.canonical_url(response.url))
+        yield self._file_item(response, kind="attachment", report=report,
+                              source=response.meta.get("nianbao_source"), content_type=content_type)
+
+    def _file_item(self, response, *, kind: str, report: ReportRef, source: str | None,
+                   content_type: str | None) -> FileItem:
+        headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
+        cd = response.headers.get("Content-Disposition")
+        request_url = response.request.meta.get("redirect_urls", [response.url])[0]
+        return FileItem(
+            site_id=self.site.id, url=request_url, final_url=response.url, source_page=source,
+            status=response.status, headers=headers, body=response.body, content_type=content_type,
+            filename=filename_from_headers(cd, response.url), fetched_at=datetime.now(timezone.utc),
+            kind=kind, report=report, rendered="playwright" in response.flags or
+            bool(response.meta.get("playwright")), browser_version=response.meta.get("nianbao_browser"))
