@@ -38,7 +38,7 @@ class Verdict:
 
 # ---------------------------------------------------------------- years
 
-_ARABIC_YEAR = re.compile(r"(?<![\d.\-/])((?:19|20)\d{2})\s*年")
+_ARABIC_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
 _CN_YEAR = re.compile(rf"({CN_DIGIT_CLASS}{{4}})\s*年")
 _BARE_YEAR = re.compile(r"(?<![\d.\-/])((?:19|20)\d{2})(?![\d])")
 # 「2019年1月20日」: a date, usually the publication date, not the year covered.
@@ -244,20 +244,25 @@ def _year_from_text(text: str) -> int | None:
 _SOFT404 = re.compile(
     r"页面不存在|页面未找到|页面找不到|找不到(?:该|您|所)|无法找到|不存在或已(?:被)?删除|已(?:被)?删除|已下线|已撤销"
     r"|信息不存在|文章不存在|文档不存在|栏目不存在|内容不存在|资源不存在|访问的页面|出错了|错误页面|页面已过期"
-    r"|(?<![\d\-])404(?![\d\-])|not\s*found|page\s+not|error\s+404",
+    r"|not\s*found|page\s+not|error\s+404",
     re.I,
 )
+# A bare 404 is weak: report bodies count things (共受理404件) and print phone numbers.
+_BARE_404 = re.compile(r"(?<![\d\-])404(?![\d\-])")
 
 
 def is_soft_404(title: str, text: str) -> bool:
     """An error page served with HTTP 200: an error phrase and little else."""
     t = normalise(title)
     body = re.sub(r"\s+", "", normalise(text))
-    if _SOFT404.search(t) and not _reportish(t):
+    if _reportish(t):
+        # A report's own title: only an empty shell with an error phrase is an error page.
+        return len(body) < 200 and bool(_SOFT404.search(body) or _BARE_404.search(body))
+    if _SOFT404.search(t) or _BARE_404.search(t):
         return len(body) < 3000
     m = _SOFT404.search(body)
     if not m:
-        return False
+        return len(body) < 100 and bool(_BARE_404.search(body))
     # A report body is long; an error page says its piece near the top and stops.
     return len(body) < 400 or (m.start() < 200 and len(body) < 1500 and not _reportish(body[:300]))
 
@@ -303,11 +308,13 @@ def classify(*, title: str = "", heading: str = "", breadcrumb: str = "", text: 
 
     sources: list[tuple[str, str]] = [(s, "title") for s in _segments(title)]
     sources += [(heading, "heading")]
-    sources += [(s, "text") for s in _lead(text)]
+    if not _looks_like_list(text):
+        sources += [(s, "text") for s in _lead(text)]
     sources += [(_url_name(url), "url")]
 
     chosen: tuple[str, str] | None = None  # first report-like source
     year: int | None = None
+    year_where = "text"  # the source that gave the year names the verdict
     for s, where in sources:
         if not s or not s.strip():
             continue
@@ -320,9 +327,9 @@ def classify(*, title: str = "", heading: str = "", breadcrumb: str = "", text: 
             continue
         if chosen is None:
             chosen = (s, where)
-        if year is None:
-            year = _title_year(s)
+        year = _title_year(s)
         if year is not None:
+            year_where = where
             break
 
     if chosen is None:
@@ -332,9 +339,8 @@ def classify(*, title: str = "", heading: str = "", breadcrumb: str = "", text: 
             y = _year_from_text(text)
             if y is not None and _body_is_report(text):
                 return Verdict(True, y, _found_agency("", heading, text, default_agency), "breadcrumb")
-        return Verdict(False, None, None, "not-report")
+        return Verdict(False, None, None, "list" if _looks_like_list(text) else "not-report")
 
-    where = chosen[1]
     if year is None:
         year = _year_from_text(text) if _body_is_report(text) else None
     if year is None:
@@ -346,7 +352,14 @@ def classify(*, title: str = "", heading: str = "", breadcrumb: str = "", text: 
         if agency:
             break
     agency = agency or _agency_from_text(normalise(text[:4000]))
-    return Verdict(True, year, _resolve_agency(agency, default_agency), where)
+    return Verdict(True, year, _resolve_agency(agency, default_agency), year_where)
+
+
+def _looks_like_list(text: str) -> bool:
+    """A column page's text: several short lines that each read like a report title."""
+    short = [ln for ln in (text or "")[:8000].splitlines()[:200]
+             if 0 < len(ln.strip()) <= 80 and not re.search(r"[，。；：,;]", ln)]
+    return sum(1 for ln in short if _reportish(ln) and parse_year(ln)) >= 3
 
 
 def _mentions_report(s: str) -> bool:
