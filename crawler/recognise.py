@@ -112,6 +112,7 @@ def _compact(s: str) -> str:
     """Normal form without spaces and trailing version tags: 「2017 年」, 「…报告（图片版）」."""
     s = normalise(s).replace(" ", "")
     s = re.sub(r"^(?:[\[【(]?(?:\d{1,2}|[一二三四五六七八九十]+)[\]】)、.．]|[·•>»\-]+)", "", s)
+    s = re.sub(r"^[\[【][^\]】]{1,20}[\]】]", "", s)  # 「【政府信息公开年报】某局2018年…」: a column tag
     # Version tags and attachment names after the title proper.
     s = re.sub(r"[(\[【](?:图片版|超链版|全文|文字版|正文|pdf版|word版|pdf|doc|docx|附件|附表|修订版|更正版|图文版|简版)[)\]】]$", "", s, flags=re.I)
     s = re.sub(r"\.(?:pdf|docx?|wps|xlsx?|ofd|html?|shtml|jsp|txt)$", "", s, flags=re.I)
