@@ -1,0 +1,95 @@
+"""CMS adapters: which links a fetched page holds and how its list continues.
+
+`extract(url, text, content_type=...)` is the one entry point: it reads HTML pages and
+also the XML/JSON answers of the endpoints it asked for (Hanweb dataproxy.jsp, gkmlpt
+API, any JSON list), so a caller can hand every response back to it. Pure functions:
+no network, no Scrapy.
+"""
+
+from __future__ import annotations
+
+from . import generic, gkmlpt, hanweb, jsonlist, trs
+from .model import Extracted, Follow, Link, dedupe_follows, dedupe_links
+from .page import base_url, breadcrumb, heading, links_in, page_title, parse_html, publisher
+
+__all__ = ["Extracted", "Follow", "Link", "detect_family", "extract", "parse_dataproxy", "parse_json", "parse_json_list"]
+
+parse_dataproxy = hanweb.parse_dataproxy
+
+
+def detect_family(url: str, text: str) -> str | None:
+    """"gkmlpt", "hanweb", "trs" or None, by the marks each CMS leaves in its pages."""
+    if gkmlpt.looks_like(url, text):
+        return "gkmlpt"
+    if hanweb.looks_like(url, text):
+        return "hanweb"
+    if trs.looks_like(url, text):
+        return "trs"
+    return None
+
+
+def parse_json(url: str, text: str, *, referer: str | None = None) -> Extracted:
+    """A JSON list answer: gkmlpt's API by its own rules, anything else by the generic walk."""
+    if gkmlpt.is_api(url):
+        return gkmlpt.parse_json(url, text)
+    return jsonlist.parse_json(url, text, base=referer or url)
+
+
+parse_json_list = jsonlist.parse_json
+
+
+def _is_json(content_type: str, text: str) -> bool:
+    head = text.lstrip("\ufeff \r\n\t")[:1]
+    return "json" in content_type or (head in ("{", "[") and "html" not in content_type)
+
+
+def _is_datastore(content_type: str, text: str) -> bool:
+    head = text.lstrip("\ufeff \r\n\t")[:200].lower()
+    return ("xml" in content_type or head.startswith(("<?xml", "<datastore"))) and "<datastore" in text[:2000].lower()
+
+
+def extract(url: str, text: str, *, content_type: str = "text/html") -> Extracted:
+    content_type = (content_type or "").lower()
+    text = text or ""
+    if _is_json(content_type, text) and jsonlist.loads(text) is not None:
+        return parse_json(url, text)
+    if _is_datastore(content_type, text) or (hanweb.records(text) and "<html" not in text[:2000].lower()):
+        return hanweb.parse_dataproxy(url, text)
+
+    root = parse_html(text)
+    base = base_url(root, url)
+    family = detect_family(url, text)
+    links = links_in(root, base)
+    scripted = generic.script_links(root, base)
+    links += scripted
+    pages = generic.next_pages(root, base, url)
+    # Records written into scripts mean the list's data was in the page after all.
+    reached = any(link.text for link in scripted)
+
+    if family == "hanweb":
+        found, follows = hanweb.extract_page(url, text, base)
+        links = found + links  # records first: they carry dates
+        pages += follows
+        reached = bool(found or follows)
+    elif family == "gkmlpt":
+        api = gkmlpt.api_follow(url, text)
+        if api:
+            pages.append(api)
+            reached = True
+    if family in ("trs", None) or not reached:
+        trs_pages = trs.list_pages(url, text)
+        if trs_pages:
+            family = family or "trs"
+            pages += trs_pages
+            reached = True
+
+    return Extracted(
+        family=family,
+        links=dedupe_links(links),
+        pages=dedupe_follows(pages),
+        script_built=(not reached) and generic.looks_script_built(root, text),
+        title=page_title(root),
+        heading=heading(root),
+        breadcrumb=breadcrumb(root),
+        publisher=publisher(root),
+    )

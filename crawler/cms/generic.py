@@ -1,0 +1,154 @@
+"""What any page shows without knowing its CMS: pager links, links in script records,
+and whether the list is drawn by script from data no adapter can reach."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import lxml.html
+
+from .model import Follow, Link
+from .page import absolute, anchor_text, clean_href, norm, parse_date
+
+_NEXT_TEXT = {"下一页", "下页", "后页", "后一页", "下一頁", "尾页", "末页", "最后一页", "最末页", ">", ">>", "›", "»", "next", "next page", "last"}
+_PAGER_CLASS = re.compile(r"pag|fenye|fy|pager|pages|pagination|turn|page_?nav", re.I)
+_NEXT_CLASS = re.compile(r"(?:^|[\s_-])(?:next|nextpage|next_page|page-next|last|lastpage)(?:$|[\s_-])", re.I)
+
+# Strings inside scripts that are document paths (TRS writes attachment links this way).
+_SCRIPT_DOC = re.compile(
+    r"""(['"])((?:https?://|/|\./|\.\./)?[\w\-./%~]*?\.(?:s?html?|jhtml|pdf|docx?|xlsx?|wps|et|ofd|zip|rar|7z|rtf|pptx?)(?:\?[^'"\s<>]*)?)\1""",
+    re.I,
+)
+# A value followed by "+ is the head of a concatenation (pager code), not a link.
+_SCRIPT_HREF = re.compile(r"""href\s*=\s*\\?(['"])([^'"\\]+)\\?\1(?!\s*\+)""", re.I)
+_SCRIPT_OBJECT = re.compile(r"\{[^{}]{0,2000}\}")
+_TITLE_KEYS = ("title", "name", "标题", "doctitle", "docTitle", "wjmc", "fileName", "filename", "text", "subject")
+_URL_KEYS = ("url", "link", "href", "docpuburl", "docPubUrl", "puburl", "pubUrl", "post_url", "detailUrl",
+             "detail_url", "contentUrl", "fileUrl", "file_url", "path", "src")
+_DATE_KEYS = ("date", "pubDate", "pubdate", "publishDate", "publish_date", "docreltime", "docRelTime", "fbrq",
+              "cwrq", "time", "created_at", "createTime", "create_time", "display_publish_time", "releaseDate")
+_KV = re.compile(r"""["']?([\w\u4e00-\u9fff]+)["']?\s*:\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""")
+
+
+def next_pages(root: lxml.html.HtmlElement, base: str, page_url: str) -> list[Follow]:
+    """Ordinary pager links: 下一页 / 尾页 / > and numbered links inside a pager block."""
+    out: list[Follow] = []
+    for a in root.xpath("//a[@href]"):
+        url = absolute(base, a.get("href"))
+        if not url or url == page_url.split("#")[0]:
+            continue
+        text = anchor_text(a).lower()
+        classes = (a.get("class") or "") + " " + (a.get("id") or "")
+        if text in _NEXT_TEXT or text.strip("[]【】 ") in _NEXT_TEXT or _NEXT_CLASS.search(classes):
+            out.append(Follow(url))
+            continue
+        if text.strip("[]【】 ").isdigit() and _in_pager(a):
+            out.append(Follow(url))
+    return out
+
+
+def _in_pager(el: lxml.html.HtmlElement) -> bool:
+    node = el.getparent()
+    for _ in range(4):
+        if node is None:
+            return False
+        if _PAGER_CLASS.search((node.get("class") or "") + " " + (node.get("id") or "")):
+            return True
+        node = node.getparent()
+    return False
+
+
+def _unescape_js(s: str) -> str:
+    if "\\" not in s:
+        return s
+    try:
+        return json.loads('"' + s.replace('"', '\\"').replace("\\'", "'") + '"')
+    except ValueError:
+        return s.replace("\\/", "/")
+
+
+def records_in_script(code: str, base: str) -> list[Link]:
+    """Links from record objects written into scripts: {title: '...', url: '...'}."""
+    out: list[Link] = []
+    for m in _SCRIPT_OBJECT.finditer(code):
+        fields = {}
+        for kv in _KV.finditer(m.group(0)):
+            value = kv.group(2) if kv.group(2) is not None else kv.group(3)
+            fields.setdefault(kv.group(1), _unescape_js(value))
+        title = next((fields[k] for k in _TITLE_KEYS if fields.get(k)), None)
+        href = next((fields[k] for k in _URL_KEYS if fields.get(k)), None)
+        if title and href:
+            url = absolute(base, href)
+            if url:
+                date = next((parse_date(fields[k]) for k in _DATE_KEYS if fields.get(k)), None)
+                out.append(Link(url, norm(re.sub(r"<[^>]+>", "", title)), date))
+    return out
+
+
+def script_links(root: lxml.html.HtmlElement, base: str) -> list[Link]:
+    """Links only scripts know: records, href="..." in written HTML, document paths."""
+    out: list[Link] = []
+    for script in root.xpath("//script[not(@src)]"):
+        code = script.text or ""
+        if not code.strip() or "<datastore" in code:
+            continue  # Hanweb datastores are read by hanweb.py with their dates
+        out.extend(records_in_script(code, base))
+        for m in _SCRIPT_HREF.finditer(code):
+            url = absolute(base, m.group(2))
+            if url:
+                out.append(Link(url, ""))
+        for m in _SCRIPT_DOC.finditer(code):
+            value = m.group(2)
+            if value.count("/") == 0 and not re.search(r"\.(pdf|docx?|xlsx?|wps|et|ofd|zip|rar|7z)$", value, re.I):
+                continue  # bare "index.html" style names in pager code are not documents
+            url = absolute(base, value)
+            if url:
+                out.append(Link(url, ""))
+    return out
+
+
+# ---- script-built pages ----------------------------------------------------------
+
+_XHR = re.compile(
+    r"\$\.(?:ajax|get|post|getJSON)\s*\(|\bfetch\s*\(|XMLHttpRequest|\baxios\b|\bavalon\b|new\s+Vue\b|"
+    r"createApp\s*\(|\bvue(?:\.\w+)*\.js|avalon[\w.]*\.js|\blayui\.(?:use|laypage|table)|\bjsonp\b|\.load\s*\(\s*['\"]",
+    re.I,
+)
+_TEMPLATE_ATTR = re.compile(r"\b(?:v-for|v-html|:href|ms-for|ms-repeat|ms-each|ms-attr|ng-repeat|x-for)\b")
+_LIST_CLASS = re.compile(
+    r"(?:^|[\s_\-])(?:list|lists|lb|liebiao|news|newslist|article|articles|data|datalist|result|results|wjlb|"
+    r"xxgk|gkml|doc|docs|items?|con(?:tent)?list|list[-_]?con|tab[-_]?list)(?:$|[\s_\-\d])",
+    re.I,
+)
+
+
+def _empty_list_container(root: lxml.html.HtmlElement) -> bool:
+    for el in root.xpath("//body//*[self::ul or self::ol or self::tbody or self::table or self::div or self::dl]"
+                         "[@id or @class]"):
+        names = (el.get("id") or "") + " " + (el.get("class") or "")
+        if not _LIST_CLASS.search(names):
+            continue
+        if el.xpath(".//a[@href]"):
+            continue
+        if len(norm(el.text_content())) < 10:
+            return True
+    return False
+
+
+def has_templates(root: lxml.html.HtmlElement, text: str) -> bool:
+    if root.xpath("//script[@type='text/html' or @type='text/template' or @type='text/x-template'"
+                  " or @type='text/x-handlebars-template' or @type='text/x-jsrender']"):
+        return True
+    if _TEMPLATE_ATTR.search(text):
+        return True
+    body = root.xpath("//body")
+    return bool(body) and bool(re.search(r"\{\{\s*[\w.$]+(?:\[[^\]]*\])?[\w.]*\s*\}\}", norm(body[0].text_content())))
+
+
+def looks_script_built(root: lxml.html.HtmlElement, text: str) -> bool:
+    """An empty list container (or a client template) fed by XHR/fetch/avalon/vue."""
+    scripts = " ".join(s.text or "" for s in root.xpath("//script")) + " " + " ".join(root.xpath("//script/@src"))
+    if not _XHR.search(scripts):
+        return False
+    return _empty_list_container(root) or has_templates(root, text)
