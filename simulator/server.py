@@ -157,7 +157,16 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         req = Request(self.command, host, path, query, headers, body)
         resp = self._respond(req)
+        if urlsplit(self.path).path.startswith(HOST_PREFIX):
+            # Direct use: keep redirects on the direct form, or the client would leave for the real host.
+            resp.headers = [(k, self._direct(v) if k == "Location" else v) for k, v in resp.headers]
         self._send(req, resp)
+
+    def _direct(self, location: str) -> str:
+        host = urlsplit(location).hostname
+        if host and self.server.world.portal_for_host(host) is not None:
+            return self.server.url_for(location)
+        return location
 
     def _respond(self, req: Request) -> Response:
         world = self.server.world
