@@ -58,6 +58,10 @@ def build_settings(sites: list[SiteConfig], *, store: str | None = None, catalog
         settings.set("DOWNLOAD_MAXSIZE", max_bytes, priority="cmdline")
     settings.set("DOWNLOAD_SLOTS", download_slots(sites), priority="cmdline")
     settings.set("LOG_LEVEL", log_level, priority="cmdline")
+    if any((render or site.render) != "never" for site in sites):
+        from crawler.rendering import playwright_settings
+        for key, value in playwright_settings(proxy=proxy).items():
+            settings.set(key, value, priority="cmdline")
     for key, value in (overrides or {}).items():
         settings.set(key, value, priority="cmdline")
     return settings

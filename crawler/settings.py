@@ -28,6 +28,9 @@ DUPEFILTER_CLASS = "scrapy.dupefilters.RFPDupeFilter"
 
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ProxyMiddleware": 740,      # before HttpProxyMiddleware (750)
+    # Sees answers after cookies (700) and decompression (590) are applied: a JS challenge
+    # goes to the browser, its cookies come back on a plain retry.
+    "crawler.rendering.ChallengeMiddleware": 580,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.ArchivePipeline": 300,

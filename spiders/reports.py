@@ -13,11 +13,13 @@ from pathlib import Path
 import scrapy
 from scrapy.http import FormRequest, Request
 
-from crawler import attribution, cms, env, links, recognise, scope
+from crawler import attribution, cms, env, links, recognise, render, scope
+from crawler.cms.page import parse_html
 from crawler.encoding import decode_html
 from crawler.errors import error_kind
 from crawler.filenames import filename_from_headers
 from crawler.items import FileItem, ReportRef
+from crawler.rendering import render_meta
 from crawler.siteconfig import SiteConfig, load_site
 
 REPORT_LINK_BONUS = 100.0
@@ -36,6 +38,35 @@ def _is_html(content_type: str | None, body: bytes) -> bool:
     return head.startswith((b"<!doctype", b"<html", b"<?xml", b"{", b"["))
 
 
+def _content_type(response) -> str | None:
+    return response.headers.get("Content-Type", b"").decode("latin-1") or None
+
+
+def _browser_version(page) -> str | None:
+    try:
+        return f"chromium {page.context.browser.version}" if page is not None else None
+    except Exception:  # a page whose browser went away
+        return None
+
+
+def _plain_snapshot(response, content_type: str | None) -> dict:
+    headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
+    return {"url": response.request.meta.get("redirect_urls", [response.url])[0], "final_url": response.url,
+            "status": response.status, "headers": headers, "body": response.body, "content_type": content_type}
+
+
+def visible_text(html: str) -> str:
+    """Text a reader sees in the page body, scripts and styles left out."""
+    try:
+        root = parse_html(html)
+    except Exception:  # lxml refuses some hostile documents; recognition then has no body text
+        return ""
+    for bad in root.xpath("//script|//style|//noscript"):
+        bad.drop_tree()
+    body = root.find("body")
+    return " ".join((body if body is not None else root).text_content().split())
+
+
 class ReportsSpider(scrapy.Spider):
     name = "reports"
 
@@ -52,6 +83,7 @@ class ReportsSpider(scrapy.Spider):
         self.list_pages: dict[str, int] = {}
         self.reports_seen: set[str] = set()
         self.budget_hit = False
+        self.memory = render.RenderMemory()
 
     # -- wiring --------------------------------------------------------------------------
     @property
@@ -81,8 +113,13 @@ class ReportsSpider(scrapy.Spider):
         self.scheduled.add(url)
         meta = {"nianbao_depth": depth, "nianbao_text": text, "nianbao_source": source,
                 "nianbao_list_root": list_root}
+        headers = {"Referer": source} if source else None
+        if render.should_render(self.render_mode, is_file=False, remembered=self.memory.needs_browser(url)):
+            self._stat("render/planned")
+            return Request(url, callback=self.parse_rendered, errback=self.on_render_error, priority=priority,
+                           meta=render_meta(**meta), headers=headers)
         return Request(url, callback=self.parse_page, errback=self.on_error, priority=priority,
-                       meta=meta, headers={"Referer": source} if source else None)
+                       meta=meta, headers=headers)
 
     def _file_request(self, url: str, *, report: ReportRef, source: str) -> Request:
         return Request(url, callback=self.parse_file, errback=self.on_error, priority=2000,
@@ -92,11 +129,84 @@ class ReportsSpider(scrapy.Spider):
     # -- callbacks -----------------------------------------------------------------------
     def parse_page(self, response):
         self._stat("pages")
-        content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
+        content_type = _content_type(response)
         if not _is_html(content_type, response.body):
             # A link we took for a page turned out to be a file: judge it by its link text.
             yield from self._direct_file(response, content_type)
             return
+        out, _report, _page = self._handle(response, content_type=content_type, rendered=False)
+        yield from out
+
+    async def parse_rendered(self, response):
+        """A page drawn in Chromium. The DOM gives the links; the capture of a report page is
+        the bytes the server sent, with the DOM and a full-page screenshot linked to it."""
+        page = response.meta.pop("playwright_page", None)
+        try:
+            self._stat("pages")
+            self._stat("render/pages")
+            browser = _browser_version(page)
+            content_type = _content_type(response)
+            out, report, extracted = self._handle(response, content_type=content_type, rendered=True)
+            for thing in out:
+                yield thing
+            if report is not None and page is not None:
+                derived = {"dom": (response.body, "text/html; charset=utf-8")}
+                try:
+                    derived["screenshot"] = (await page.screenshot(full_page=True, type="png"), "image/png")
+                except Exception as exc:  # a page that cannot be drawn still has its DOM
+                    self.logger.warning("%s: screenshot of %s failed: %s", self.site.id, response.url, exc)
+                    self._stat("error/screenshot")
+                plain = response.meta.get("nianbao_plain")
+                if plain is not None:
+                    yield self._plain_item(plain, report=report, derived=derived, browser=browser,
+                                           source=response.meta.get("nianbao_source"))
+                else:
+                    # Reached the browser first: fetch the server's own bytes for the capture.
+                    yield Request(response.url, callback=self.parse_capture, errback=self.on_error,
+                                  dont_filter=True, priority=1500,
+                                  meta={"nianbao_report": report, "nianbao_derived": derived,
+                                        "nianbao_browser": browser,
+                                        "nianbao_source": response.meta.get("nianbao_source")})
+        finally:
+            if page is not None:
+                await page.close()
+
+    async def solved_challenge(self, response):
+        """The browser passed an anti-bot challenge: retry the plain request with its cookies."""
+        page = response.meta.pop("playwright_page", None)
+        cookies = []
+        try:
+            if page is not None:
+                cookies = await page.context.cookies()
+        finally:
+            if page is not None:
+                await page.close()
+        self._stat("render/challenges_solved")
+        original = response.meta["nianbao_solve_for"]
+        jar_cookies = [{"name": c["name"], "value": c["value"], "domain": c.get("domain", ""),
+                        "path": c.get("path", "/")} for c in cookies]
+        meta = dict(original.meta)
+        meta["nianbao_challenge_tries"] = response.meta.get("nianbao_challenge_tries", 1)
+        yield original.replace(cookies=jar_cookies, dont_filter=True, meta=meta)
+
+    async def on_render_error(self, failure):
+        page = failure.request.meta.pop("playwright_page", None)
+        if page is not None:
+            await page.close()
+        self.on_error(failure)
+
+    def parse_capture(self, response):
+        self._stat("files")
+        item = self._file_item(response, kind="page", report=response.meta["nianbao_report"],
+                               source=response.meta.get("nianbao_source"),
+                               content_type=_content_type(response))
+        item.derived = response.meta.get("nianbao_derived") or {}
+        item.browser_version = response.meta.get("nianbao_browser")
+        yield item
+
+    def _handle(self, response, *, content_type: str | None, rendered: bool):
+        """Everything a page yields, as a list, and the report it is (or None)."""
+        out: list = []
         charset = None
         if content_type and "charset=" in content_type.lower():
             charset = content_type.lower().split("charset=", 1)[1].split(";")[0].strip()
@@ -108,40 +218,57 @@ class ReportsSpider(scrapy.Spider):
         source = response.meta.get("nianbao_source")
         link_text = response.meta.get("nianbao_text", "")
 
-        body_text = cms.visible_text(text)[:TEXT_FOR_RECOGNITION] if hasattr(cms, "visible_text") else ""
+        body_text = visible_text(text)[:TEXT_FOR_RECOGNITION]
         if recognise.is_soft_404(page.title, body_text):
             self._stat("soft_404")
-            return
+            return out, None, page
+
+        if page.script_built and not rendered and self.render_mode != "never":
+            # Drawn by script from data no adapter reached: learn the shape, ask the browser.
+            self.memory.remember(response.url)
+            self._stat("render/needed")
+            meta = {k: v for k, v in response.meta.items() if k.startswith("nianbao_")}
+            meta["nianbao_plain"] = _plain_snapshot(response, content_type)
+            out.append(Request(response.url, callback=self.parse_rendered, errback=self.on_render_error,
+                               dont_filter=True, priority=response.request.priority + 1,
+                               meta=render_meta(**meta)))
+        elif page.script_built:
+            self._stat("render/needed_but_never")
 
         report = self._report_for_page(response.url, page, link_text, body_text)
         if report is not None:
-            yield self._file_item(response, kind="page", report=report, source=source,
-                                  content_type=content_type)
+            if not rendered:
+                out.append(self._file_item(response, kind="page", report=report, source=source,
+                                           content_type=content_type))
             for link in page.links:
                 if links.is_attachment(link.url) and scope.attachment_in_scope(link.url, self.site.allowed_hosts):
-                    yield self._file_request(links.canonical_url(link.url), report=report, source=response.url)
+                    out.append(self._file_request(links.canonical_url(link.url), report=report, source=response.url))
 
-        yield from self._follow(response, page, depth=depth, is_report=report is not None)
+        out.extend(self._follow(response, page, depth=depth, is_report=report is not None))
+        return out, report, page
 
     def parse_api(self, response):
         """A list endpoint a page referred to (Hanweb dataproxy XML, a JSON list API)."""
         self._stat("api_pages")
-        content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
+        content_type = _content_type(response)
         text, _ = decode_html(response.body)
-        page = cms.extract_api(response.url, text, content_type=content_type)
+        page = cms.extract(response.url, text, content_type=content_type or "")
         yield from self._follow(response, page, depth=response.meta.get("nianbao_depth", 0), is_report=False)
 
     def parse_file(self, response):
         self._stat("files")
-        content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
+        content_type = _content_type(response)
         report = response.meta["nianbao_report"]
         yield self._file_item(response, kind="attachment", report=report,
                               source=response.meta.get("nianbao_source"), content_type=content_type)
 
     def on_error(self, failure):
         kind = error_kind(failure)
-        self._stat(f"error/{kind}")
         request = failure.request
+        if kind == "robots_disallowed":
+            self._stat("robots_disallowed")
+            return
+        self._stat(f"error/{kind}")
         self.logger.warning("%s: %s fetching %s", self.site.id, kind, request.url)
 
     # -- decisions applied ---------------------------------------------------------------
@@ -253,6 +380,16 @@ class ReportsSpider(scrapy.Spider):
             url=links.canonical_url(response.url))
         yield self._file_item(response, kind="attachment", report=report,
                               source=response.meta.get("nianbao_source"), content_type=content_type)
+
+    def _plain_item(self, plain: dict, *, report: ReportRef, derived: dict, browser: str | None,
+                    source: str | None) -> FileItem:
+        cd = plain["headers"].get("Content-Disposition")
+        return FileItem(
+            site_id=self.site.id, url=plain["url"], final_url=plain["final_url"], source_page=source,
+            status=plain["status"], headers=plain["headers"], body=plain["body"],
+            content_type=plain["content_type"], filename=filename_from_headers(cd, plain["final_url"]),
+            fetched_at=datetime.now(timezone.utc), kind="page", report=report, rendered=False,
+            browser_version=browser, derived=derived)
 
     def _file_item(self, response, *, kind: str, report: ReportRef, source: str | None,
                    content_type: str | None) -> FileItem:

@@ -1,0 +1,102 @@
+"""Browser rendering through scrapy-playwright: settings, page methods, challenge middleware.
+
+Chromium comes from the operating system (Debian's `chromium`), never downloaded. The browser
+starts lazily: scrapy-playwright launches it on the first request that asks for it, so a crawl
+of plain portals starts none (the `playwright/browser_count` stat stays absent).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from scrapy.http import Request
+from scrapy_playwright.page import PageMethod
+
+from crawler import env
+from crawler.render import challenge_kind, looks_like_challenge
+
+log = logging.getLogger(__name__)
+
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage",
+               "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+SETTLE_TIMEOUT_MS = 8000
+CHALLENGE_ROUNDS = 5
+
+
+def playwright_settings(*, proxy: str | None, chromium: str | None = None, max_contexts: int = 2,
+                        max_pages_per_context: int = 4) -> dict:
+    launch = {"executable_path": chromium or env.chromium_path(), "headless": True, "args": LAUNCH_ARGS}
+    proxy = proxy or env.proxy_from_env()
+    if proxy:
+        launch["proxy"] = {"server": proxy}
+    return {
+        "DOWNLOAD_HANDLERS": {
+            "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+            "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+        },
+        "PLAYWRIGHT_BROWSER_TYPE": "chromium",
+        "PLAYWRIGHT_LAUNCH_OPTIONS": launch,
+        "PLAYWRIGHT_MAX_CONTEXTS": max_contexts,
+        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": max_pages_per_context,
+        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": 30000,
+    }
+
+
+async def settle(page) -> None:
+    """Wait until the page has drawn itself: network idle, and past any challenge reloads.
+
+    The load event fires before timers and XHR, so wait for the network to go quiet; a
+    challenge page reloads itself once its cookie is set, so wait again while it still
+    looks like one. Bounded: a page that never settles is taken as it is."""
+    for _ in range(CHALLENGE_ROUNDS):
+        try:
+            await page.wait_for_load_state("networkidle", timeout=SETTLE_TIMEOUT_MS)
+        except Exception:  # timeouts and navigation races: take what is there
+            pass
+        try:
+            html = await page.content()
+        except Exception:  # navigating right now: let it finish
+            await asyncio.sleep(0.2)
+            continue
+        if not looks_like_challenge(html):
+            return
+        await asyncio.sleep(0.3)
+
+
+def render_meta(**extra) -> dict:
+    meta = {"playwright": True, "playwright_include_page": True,
+            "playwright_page_methods": [PageMethod(settle)]}
+    meta.update(extra)
+    return meta
+
+
+class ChallengeMiddleware:
+    """A plain answer that is a JS challenge goes to the browser once; the cookies the browser
+    earns ride on a plain retry, and stay in Scrapy's cookie jar for every later request."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_response(self, request, response, spider=None):
+        spider = spider or self.crawler.spider
+        if request.meta.get("playwright"):
+            return response
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.headers.items() for v in vs]
+        kind = challenge_kind(response.status, headers, response.body)
+        if kind is None:
+            return response
+        stats = self.crawler.stats
+        stats.inc_value(f"nianbao/challenge/{kind}")
+        mode = getattr(spider, "render_mode", "auto")
+        tries = request.meta.get("nianbao_challenge_tries", 0)
+        if mode == "never" or tries >= 2 or not hasattr(spider, "solved_challenge"):
+            stats.inc_value("nianbao/challenge/unsolved")
+            return response
+        log.info("%s challenge at %s: solving in the browser", kind, request.url)
+        return Request(request.url, callback=spider.solved_challenge, errback=spider.on_render_error,
+                       dont_filter=True, priority=request.priority + 1,
+                       meta=render_meta(nianbao_solve_for=request, nianbao_challenge_tries=tries + 1))
