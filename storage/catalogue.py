@@ -1,0 +1,457 @@
+"""The catalogue: every SQL statement nianbao runs lives in this module.
+
+Methods take keyword arguments only and return plain model objects (detached) or
+dicts. Each method is one transaction, retried as a whole when the database is
+locked or briefly unreachable (see storage.db).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from storage import db
+from storage.db import CatalogueError, CatalogueUnavailable, CatalogueURLError
+from storage.models import (
+    CAPTURE_KINDS,
+    CHANGES,
+    COVERAGE_STATES,
+    RUN_OUTCOMES,
+    SITE_KINDS,
+    Blob,
+    Capture,
+    Change,
+    CoverageMark,
+    CrawlRun,
+    Report,
+    Site,
+    UrlState,
+    utcnow,
+)
+
+__all__ = [
+    "Catalogue",
+    "CatalogueError",
+    "CatalogueUnavailable",
+    "CatalogueURLError",
+    "CatalogueValueError",
+    "UnknownRecord",
+]
+
+# Any constant will do; it only has to be the same for every writer of the change feed.
+CHANGE_FEED_LOCK = 0x6E69616E  # "nian"
+
+CAPTURE_FIELDS = frozenset(Capture.model_fields) - {"id"}
+URL_STATE_FIELDS = frozenset(UrlState.model_fields) - {"url"}
+
+
+class CatalogueValueError(CatalogueError, ValueError):
+    """An argument outside its allowed values."""
+
+
+class UnknownRecord(CatalogueError, LookupError):
+    """A referenced row (run, site...) does not exist."""
+
+
+def _one_of(name: str, value: Any, allowed: Iterable[str]) -> None:
+    if value not in allowed:
+        raise CatalogueValueError(f"{name}={value!r} is not one of {sorted(allowed)}")
+
+
+def _jsonable(value: Any) -> dict:
+    """Stats hold datetimes and the like; store what JSON can hold, as text otherwise."""
+    return json.loads(json.dumps(value or {}, default=str))
+
+
+class Catalogue:
+    def __init__(self, url: str):
+        self.engine = db.make_engine(url)
+        self.url = db.safe_url(self.engine)
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True, create: bool | None = None) -> "Catalogue":
+        """Open url and bring its schema to the latest migration (unless migrate=False).
+
+        `create` is the name docs/design.md uses for the same switch.
+        """
+        cat = cls(url)
+        if migrate if create is None else create:
+            cat.migrate()
+        return cat
+
+    def migrate(self) -> None:
+        db.with_retries(self.engine, "migrations", lambda: db.upgrade(self.engine))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> "Catalogue":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Catalogue({self.url!r})"
+
+    # --- plumbing --------------------------------------------------------------------
+
+    def _write(self, what: str, fn):
+        return self._run(what, fn, write=True)
+
+    def _read(self, what: str, fn):
+        return self._run(what, fn, write=False)
+
+    def _run(self, what: str, fn, *, write: bool):
+        def attempt():
+            with db.session(self.engine, write=write) as s:
+                return fn(s)
+
+        try:
+            return db.with_retries(self.engine, what, attempt)
+        except sa.exc.StatementError as exc:
+            # A value our column types refused (a naive datetime...): say so, not SQLAlchemy's wrapper.
+            if isinstance(exc.orig, ValueError) and not isinstance(exc, sa.exc.DBAPIError):
+                raise CatalogueValueError(f"{what}: {exc.orig}") from None
+            raise
+
+    def _insert(self, table):
+        """INSERT with ON CONFLICT support for this dialect."""
+        dialect = self.engine.dialect.name
+        if dialect == "postgresql":
+            return postgresql.insert(table)
+        if dialect == "sqlite":
+            return sqlite.insert(table)
+        raise CatalogueURLError(f"catalogue dialect {dialect!r} is not supported (sqlite, postgresql)")
+
+    def _add_changes(self, s: Session, entity: str, ids_actions: list[tuple[int, str]]) -> None:
+        """Append to the change feed. Must be the last write of its transaction.
+
+        The feed is read by id cursor. On PostgreSQL, ids come from a sequence at insert
+        time but become visible at commit, so a reader could see id 7 before id 6 commits
+        and then skip 6 forever. Holding one advisory lock from here to commit makes ids
+        commit in order. (SQLite writers are serialised already by BEGIN IMMEDIATE.)
+        """
+        if not ids_actions:
+            return
+        if self.engine.dialect.name == "postgresql":
+            s.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHANGE_FEED_LOCK})
+        at = utcnow()
+        for entity_id, action in ids_actions:
+            s.add(Change(at=at, entity=entity, entity_id=entity_id, action=action))
+        s.flush()
+
+    # --- sites and runs --------------------------------------------------------------
+
+    def upsert_site(self, *, site_id: str, agency: str, region_name: str | None = None,
+                    region_code: str | None = None, kind: str = "department",
+                    first_year: int | None = None, config_hash: str | None = None) -> None:
+        _one_of("kind", kind, SITE_KINDS)
+        values = dict(agency=agency, region_name=region_name, region_code=region_code, kind=kind,
+                      first_year=first_year, config_hash=config_hash)
+
+        def fn(s: Session) -> None:
+            now = utcnow()
+            stmt = self._insert(Site).values(id=site_id, created_at=now, updated_at=now, **values)
+            s.execute(stmt.on_conflict_do_update(index_elements=["id"],
+                                                 set_={**values, "updated_at": now}))
+
+        self._write("upsert_site", fn)
+
+    def sites(self) -> list[Site]:
+        return self._read("sites", lambda s: list(s.exec(select(Site).order_by(Site.id))))
+
+    def start_run(self, *, site_id: str, config_hash: str | None, software_version: str | None) -> int:
+        def fn(s: Session) -> int:
+            if s.get(Site, site_id) is None:
+                raise UnknownRecord(f"no site {site_id!r}; upsert_site first")
+            run = CrawlRun(site_id=site_id, config_hash=config_hash, software_version=software_version)
+            s.add(run)
+            s.flush()
+            return run.id
+
+        return self._write("start_run", fn)
+
+    def finish_run(self, *, run_id: int, outcome: str, stats: dict | None = None,
+                   errors: dict[str, int] | None = None, pages: int | None = None,
+                   bytes: int | None = None, new_reports: int | None = None,
+                   changed_reports: int | None = None, unchanged_reports: int | None = None,
+                   removed_reports: int | None = None) -> CrawlRun:
+        """Close a run. Report counts not given are counted from the run's captures."""
+        _one_of("outcome", outcome, RUN_OUTCOMES)
+
+        def fn(s: Session) -> CrawlRun:
+            run = s.get(CrawlRun, run_id)
+            if run is None:
+                raise UnknownRecord(f"no crawl run {run_id}")
+            counted = dict(s.execute(
+                sa.select(Capture.change, sa.func.count(sa.distinct(Capture.report_id)))
+                .where(Capture.run_id == run_id, Capture.is_report, col(Capture.report_id).is_not(None))
+                .group_by(Capture.change)).all())
+            removed = s.scalar(sa.select(sa.func.count()).select_from(Report).where(
+                Report.site_id == run.site_id, col(Report.removed_at) >= run.started_at))
+            run.finished_at = utcnow()
+            run.outcome = outcome
+            run.stats = _jsonable(stats)
+            run.errors = _jsonable(errors)
+            run.pages = pages if pages is not None else run.pages
+            run.bytes = bytes if bytes is not None else run.bytes
+            run.new_reports = new_reports if new_reports is not None else counted.get("new", 0)
+            run.changed_reports = changed_reports if changed_reports is not None else counted.get("changed", 0)
+            run.unchanged_reports = (unchanged_reports if unchanged_reports is not None
+                                     else counted.get("unchanged", 0))
+            run.removed_reports = removed_reports if removed_reports is not None else removed
+            s.add(run)
+            s.flush()
+            return run
+
+        return self._write("finish_run", fn)
+
+    def runs(self, *, site_id: str | None = None, limit: int = 50) -> list[CrawlRun]:
+        """Most recent first."""
+        stmt = select(CrawlRun).order_by(col(CrawlRun.id).desc()).limit(limit)
+        if site_id is not None:
+            stmt = stmt.where(CrawlRun.site_id == site_id)
+        return self._read("runs", lambda s: list(s.exec(stmt)))
+
+    # --- blobs, reports, captures ----------------------------------------------------
+
+    def record_blob(self, *, sha256: str, size: int, storage_key: str, content_type: str | None = None) -> None:
+        """Register stored bytes. Idempotent, also when two workers race on the same bytes."""
+        stmt = self._insert(Blob).values(sha256=sha256, size=size, storage_key=storage_key,
+                                         content_type=content_type, created_at=utcnow())
+        self._write("record_blob", lambda s: s.execute(stmt.on_conflict_do_nothing(index_elements=["sha256"])))
+
+    def blobs(self) -> list[Blob]:
+        return self._read("blobs", lambda s: list(s.exec(select(Blob).order_by(Blob.sha256))))
+
+    def upsert_report(self, *, site_id: str, agency: str, year: int | None, title: str | None,
+                      url: str, seen_at: datetime | None = None) -> tuple[int, bool]:
+        """(report_id, created). Identity is (site_id, canonical url); seeing it again revives it."""
+        seen_at = seen_at or utcnow()
+
+        def fn(s: Session) -> tuple[int, bool]:
+            # Insert-or-nothing, then update: portable, and race-free because the losing
+            # INSERT waits for the winner's commit and then finds its row.
+            ins = self._insert(Report).values(site_id=site_id, agency=agency, year=year, title=title,
+                                              url=url, first_seen=seen_at, last_seen=seen_at, versions=0)
+            new_id = s.execute(ins.on_conflict_do_nothing(index_elements=["site_id", "url"])
+                               .returning(Report.id)).scalar()
+            if new_id is not None:
+                self._add_changes(s, "report", [(new_id, "created")])
+                return new_id, True
+            report = s.exec(select(Report).where(Report.site_id == site_id, Report.url == url)
+                            .with_for_update()).one()
+            revived = report.removed_at is not None
+            report.agency, report.year = agency, year
+            report.title = title or report.title
+            report.last_seen = max(report.last_seen, seen_at)
+            report.removed_at = None
+            s.add(report)
+            s.flush()
+            if revived:
+                self._add_changes(s, "report", [(report.id, "restored")])
+            return report.id, False
+
+        return self._write("upsert_report", fn)
+
+    def reports(self, *, site_id: str | None = None) -> list[Report]:
+        stmt = select(Report).order_by(Report.site_id, Report.year, Report.id)
+        if site_id is not None:
+            stmt = stmt.where(Report.site_id == site_id)
+        return self._read("reports", lambda s: list(s.exec(stmt)))
+
+    def add_capture(self, **fields: Any) -> int:
+        """Record one archived object (written after its blob). Returns the capture id.
+
+        `change` is decided here unless given: the previous capture of the same URL and
+        kind with the same bytes means "unchanged", other bytes "changed", none "new".
+        A primary capture (no parent) also refreshes the URL's conditional-request state.
+        """
+        if unknown := set(fields) - CAPTURE_FIELDS:
+            raise CatalogueValueError(f"add_capture: unknown fields {sorted(unknown)}")
+        if missing := {"site_id", "url", "sha256", "size", "storage_key"} - set(fields):
+            raise CatalogueValueError(f"add_capture: missing fields {sorted(missing)}")
+        _one_of("kind", fields.setdefault("kind", "page"), CAPTURE_KINDS)
+        if fields.get("change") is not None:
+            _one_of("change", fields["change"], CHANGES)
+        fields["headers"] = _jsonable(fields.get("headers"))
+
+        def fn(s: Session) -> int:
+            capture = Capture(**fields)
+            if capture.change is None:
+                previous = s.scalar(
+                    sa.select(Capture.sha256)
+                    .where(Capture.url == capture.url, Capture.kind == capture.kind)
+                    .order_by(col(Capture.id).desc()).limit(1))
+                capture.change = ("new" if previous is None
+                                  else "unchanged" if previous == capture.sha256 else "changed")
+            s.add(capture)
+            s.flush()
+            if capture.report_id is not None and capture.is_report and capture.change != "unchanged":
+                s.execute(sa.update(Report).where(Report.id == capture.report_id)
+                          .values(versions=Report.versions + 1))
+            if capture.parent_id is None:
+                self._upsert_url_state(s, capture.url, dict(
+                    site_id=capture.site_id, etag=capture.etag, last_modified=capture.last_modified,
+                    sha256=capture.sha256, last_status=capture.status, last_fetched=capture.fetched_at,
+                    missing_since=None, report_id=capture.report_id))
+            self._add_changes(s, "capture", [(capture.id, capture.change)])
+            return capture.id
+
+        return self._write("add_capture", fn)
+
+    def captures(self, *, report_id: int | None = None, run_id: int | None = None) -> list[Capture]:
+        stmt = select(Capture).order_by(Capture.id)
+        if report_id is not None:
+            stmt = stmt.where(Capture.report_id == report_id)
+        if run_id is not None:
+            stmt = stmt.where(Capture.run_id == run_id)
+        return self._read("captures", lambda s: list(s.exec(stmt)))
+
+    def mark_missing(self, *, site_id: str, seen_urls: Iterable[str], at: datetime | None = None) -> list[int]:
+        """Reports of site_id whose url is not in seen_urls are marked removed at `at`; their ids."""
+        seen = set(seen_urls)
+        at = at or utcnow()
+
+        def fn(s: Session) -> list[int]:
+            live = s.execute(sa.select(Report.id, Report.url).where(
+                Report.site_id == site_id, col(Report.removed_at).is_(None))).all()
+            gone = [(rid, url) for rid, url in live if url not in seen]
+            if not gone:
+                return []
+            ids = [rid for rid, _ in gone]
+            s.execute(sa.update(Report).where(col(Report.id).in_(ids)).values(removed_at=at))
+            s.execute(sa.update(UrlState).where(col(UrlState.url).in_([u for _, u in gone]),
+                                                col(UrlState.missing_since).is_(None))
+                      .values(missing_since=at))
+            self._add_changes(s, "report", [(rid, "removed") for rid in ids])
+            return ids
+
+        return self._write("mark_missing", fn)
+
+    # --- conditional requests --------------------------------------------------------
+
+    def get_url_state(self, *, url: str) -> UrlState | None:
+        return self._read("get_url_state", lambda s: s.get(UrlState, url))
+
+    url_state = get_url_state  # the name docs/design.md uses
+
+    def set_url_state(self, *, url: str, **fields: Any) -> None:
+        """Insert or update; fields not given keep their stored value."""
+        if unknown := set(fields) - URL_STATE_FIELDS:
+            raise CatalogueValueError(f"set_url_state: unknown fields {sorted(unknown)}")
+        self._write("set_url_state", lambda s: self._upsert_url_state(s, url, fields))
+
+    def _upsert_url_state(self, s: Session, url: str, fields: dict) -> None:
+        stmt = self._insert(UrlState).values(url=url, **fields)
+        if fields:
+            stmt = stmt.on_conflict_do_update(index_elements=["url"], set_=fields)
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=["url"])
+        s.execute(stmt)
+
+    # --- feeds and exports -----------------------------------------------------------
+
+    def changes_since(self, *, cursor: int, limit: int = 100) -> tuple[list[dict], int]:
+        """Changes with id > cursor, oldest first, and the cursor to pass next time."""
+        if limit <= 0:
+            raise CatalogueValueError(f"limit must be positive, got {limit}")
+        stmt = select(Change).where(Change.id > cursor).order_by(Change.id).limit(limit)
+
+        def fn(s: Session) -> tuple[list[dict], int]:
+            rows = [c.model_dump() for c in s.exec(stmt)]
+            return rows, (rows[-1]["id"] if rows else cursor)
+
+        return self._read("changes_since", fn)
+
+    def export_rows(self, *, store=None) -> list[dict]:
+        """One dict per archived object, with its provenance.
+
+        storage_key is always there; storage_uri only when a store is given to resolve it.
+        """
+        stmt = (
+            sa.select(Capture, Report, Site)
+            .join(Site, Site.id == Capture.site_id)
+            .outerjoin(Report, Report.id == Capture.report_id)
+            .order_by(Capture.id)
+        )
+
+        def fn(s: Session) -> list[dict]:
+            rows = []
+            for cap, rep, site in s.execute(stmt).all():
+                rows.append({
+                    "url": cap.url, "final_url": cap.final_url, "source_page": cap.source_page,
+                    "kind": cap.kind, "sha256": cap.sha256, "size": cap.size,
+                    "content_type": cap.content_type, "filename": cap.filename,
+                    "storage_key": cap.storage_key,
+                    "storage_uri": store.uri(cap.storage_key) if store is not None else None,
+                    "agency": rep.agency if rep else site.agency,
+                    "year": rep.year if rep else None, "title": rep.title if rep else None,
+                    "site_id": cap.site_id, "fetched_at": cap.fetched_at.isoformat(),
+                    "crawl_run_id": cap.run_id, "rendered": cap.rendered, "is_report": cap.is_report,
+                    "change": cap.change, "capture_id": cap.id, "parent_id": cap.parent_id,
+                })
+            return rows
+
+        return self._read("export_rows", fn)
+
+    # --- coverage --------------------------------------------------------------------
+
+    def set_coverage_mark(self, *, agency: str, year: int, state: str = "not_applicable",
+                          who: str | None = None, why: str | None = None) -> None:
+        _one_of("state", state, COVERAGE_STATES)
+        values = dict(state=state, who=who, why=why, created_at=utcnow())
+        stmt = self._insert(CoverageMark).values(agency=agency, year=year, **values)
+        self._write("set_coverage_mark", lambda s: s.execute(
+            stmt.on_conflict_do_update(index_elements=["agency", "year"], set_=values)))
+
+    def clear_coverage_mark(self, *, agency: str, year: int) -> bool:
+        def fn(s: Session) -> bool:
+            result = s.execute(sa.delete(CoverageMark).where(CoverageMark.agency == agency,
+                                                             CoverageMark.year == year))
+            return result.rowcount > 0
+
+        return self._write("clear_coverage_mark", fn)
+
+    def coverage_marks(self) -> list[CoverageMark]:
+        return self._read("coverage_marks", lambda s: list(
+            s.exec(select(CoverageMark).order_by(CoverageMark.agency, CoverageMark.year))))
+
+    # --- maintenance (used by storage.maintenance) -----------------------------------
+
+    def storage_keys_in_use(self) -> dict[str, str]:
+        """storage_key -> sha256, over blobs and captures alike."""
+        def fn(s: Session) -> dict[str, str]:
+            keys = dict(s.execute(sa.select(Blob.storage_key, Blob.sha256)).all())
+            keys.update(s.execute(sa.select(Capture.storage_key, Capture.sha256).distinct()).all())
+            return keys
+
+        return self._read("storage_keys_in_use", fn)
+
+    def drop_objects(self, *, storage_keys: Iterable[str]) -> int:
+        """Forget captures and blobs stored under these keys; the number of captures dropped.
+
+        Derived captures (dom, text...) of a dropped capture lose their parent link rather
+        than disappear: their own bytes may be fine.
+        """
+        keys = sorted(set(storage_keys))
+
+        def fn(s: Session) -> int:
+            if not keys:
+                return 0
+            ids = list(s.scalars(sa.select(Capture.id).where(col(Capture.storage_key).in_(keys))))
+            if ids:
+                s.execute(sa.update(Capture).where(col(Capture.parent_id).in_(ids)).values(parent_id=None))
+                s.execute(sa.delete(Capture).where(col(Capture.id).in_(ids)))
+            s.execute(sa.delete(Blob).where(col(Blob.storage_key).in_(keys)))
+            if ids:
+                self._add_changes(s, "capture", [(i, "dropped") for i in ids])
+            return len(ids)
+
+        return self._write("drop_objects", fn)

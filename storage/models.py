@@ -1,0 +1,195 @@
+"""Catalogue tables. Schema changes go through Alembic (storage/migrations), never create_all.
+
+Timestamps are timezone-aware UTC everywhere, SQLite included (see UTCDateTime).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+# Closed vocabularies, checked by the catalogue before writing.
+SITE_KINDS = ("government", "department")
+RUN_OUTCOMES = ("running", "ok", "partial", "failed", "interrupted")
+CAPTURE_KINDS = ("page", "attachment", "dom", "screenshot", "text")
+CHANGES = ("new", "changed", "unchanged")
+COVERAGE_STATES = ("not_applicable",)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class NaiveDatetimeError(ValueError):
+    """A datetime without tzinfo: we cannot know which zone it meant."""
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores UTC, returns aware UTC datetimes, on PostgreSQL and on SQLite alike.
+
+    SQLite has no time zones, so values go in as naive UTC and come back tagged UTC.
+    A naive datetime going in is refused: guessing its zone is how archives get
+    off-by-eight-hours timestamps.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise NaiveDatetimeError(f"naive datetime {value.isoformat()} given; pass a timezone-aware one")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def _ts(**kw: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kw)
+
+
+def _json(**kw: Any) -> Any:
+    return Field(default_factory=dict, sa_type=sa.JSON, **kw)
+
+
+class Site(SQLModel, table=True):
+    __tablename__ = "site"
+
+    id: str = Field(primary_key=True, max_length=200)
+    agency: str
+    region_name: Optional[str] = None
+    region_code: Optional[str] = Field(default=None, max_length=32)
+    kind: str = Field(default="department", max_length=16)
+    first_year: Optional[int] = None
+    config_hash: Optional[str] = Field(default=None, max_length=64)
+    created_at: datetime = _ts(default_factory=utcnow)
+    updated_at: datetime = _ts(default_factory=utcnow)
+
+
+class CrawlRun(SQLModel, table=True):
+    __tablename__ = "crawl_run"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    site_id: str = Field(foreign_key="site.id", index=True)
+    started_at: datetime = _ts(default_factory=utcnow)
+    finished_at: Optional[datetime] = _ts(default=None)
+    config_hash: Optional[str] = Field(default=None, max_length=64)
+    software_version: Optional[str] = Field(default=None, max_length=64)
+    outcome: str = Field(default="running", max_length=16)
+    pages: int = 0
+    bytes: int = Field(default=0, sa_type=sa.BigInteger)
+    new_reports: int = 0
+    changed_reports: int = 0
+    unchanged_reports: int = 0
+    removed_reports: int = 0
+    errors: dict = _json()
+    stats: dict = _json()
+
+
+class Report(SQLModel, table=True):
+    __tablename__ = "report"
+    __table_args__ = (sa.UniqueConstraint("site_id", "url", name="uq_report_site_url"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    site_id: str = Field(foreign_key="site.id", index=True)
+    agency: str
+    year: Optional[int] = Field(default=None, index=True)
+    title: Optional[str] = None
+    url: str
+    first_seen: datetime = _ts(default_factory=utcnow)
+    last_seen: datetime = _ts(default_factory=utcnow)
+    removed_at: Optional[datetime] = _ts(default=None)
+    versions: int = 0
+
+
+class Blob(SQLModel, table=True):
+    __tablename__ = "blob"
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    size: int = Field(sa_type=sa.BigInteger)
+    storage_key: str
+    content_type: Optional[str] = None
+    created_at: datetime = _ts(default_factory=utcnow)
+
+
+class Capture(SQLModel, table=True):
+    __tablename__ = "capture"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    run_id: Optional[int] = Field(default=None, foreign_key="crawl_run.id", index=True)
+    site_id: str = Field(foreign_key="site.id", index=True)
+    report_id: Optional[int] = Field(default=None, foreign_key="report.id", index=True)
+    parent_id: Optional[int] = Field(default=None, foreign_key="capture.id")
+    kind: str = Field(default="page", max_length=16)
+    url: str = Field(index=True)  # previous capture of a URL decides new/changed/unchanged
+    final_url: Optional[str] = None
+    source_page: Optional[str] = None
+    status: Optional[int] = None
+    etag: Optional[str] = None
+    last_modified: Optional[str] = None
+    content_type: Optional[str] = None
+    filename: Optional[str] = None
+    fetched_at: datetime = _ts(default_factory=utcnow)
+    sha256: str = Field(foreign_key="blob.sha256", index=True, max_length=64)
+    size: int = Field(sa_type=sa.BigInteger)
+    storage_key: str
+    rendered: bool = False
+    browser_version: Optional[str] = None
+    is_report: bool = False
+    change: Optional[str] = Field(default=None, max_length=16)
+    warc_key: Optional[str] = None
+    warc_offset: Optional[int] = Field(default=None, sa_type=sa.BigInteger)
+    warc_length: Optional[int] = Field(default=None, sa_type=sa.BigInteger)
+    headers: dict = _json()
+
+
+class UrlState(SQLModel, table=True):
+    __tablename__ = "url_state"
+
+    url: str = Field(primary_key=True)
+    site_id: Optional[str] = Field(default=None, index=True)
+    etag: Optional[str] = None
+    last_modified: Optional[str] = None
+    sha256: Optional[str] = Field(default=None, max_length=64)
+    last_status: Optional[int] = None
+    last_fetched: Optional[datetime] = _ts(default=None)
+    missing_since: Optional[datetime] = _ts(default=None)
+    report_id: Optional[int] = None
+
+
+class Change(SQLModel, table=True):
+    """An append-only feed of what changed, read by cursor (changes_since)."""
+
+    __tablename__ = "change"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: datetime = _ts(default_factory=utcnow)
+    entity: str = Field(max_length=16)
+    entity_id: int
+    action: str = Field(max_length=32)
+
+
+class CoverageMark(SQLModel, table=True):
+    """A human's statement that an (agency, year) cell needs no report."""
+
+    __tablename__ = "coverage_mark"
+    __table_args__ = (sa.UniqueConstraint("agency", "year", name="uq_coverage_mark_agency_year"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    agency: str
+    year: int
+    state: str = Field(default="not_applicable", max_length=32)
+    who: Optional[str] = None
+    why: Optional[str] = None
+    created_at: datetime = _ts(default_factory=utcnow)
