@@ -35,15 +35,13 @@ def next_pages(root: lxml.html.HtmlElement, base: str, page_url: str) -> list[Fo
     """Ordinary pager links: 下一页 / 尾页 / > and numbered links inside a pager block."""
     out: list[Follow] = []
     for a in root.xpath("//a[@href]"):
-        url = absolute(base, a.get("href"))
-        if not url or url == page_url.split("#")[0]:
-            continue
         text = anchor_text(a).lower()
         classes = (a.get("class") or "") + " " + (a.get("id") or "")
-        if text in _NEXT_TEXT or text.strip("[]【】 ") in _NEXT_TEXT or _NEXT_CLASS.search(classes):
-            out.append(Follow(url))
+        is_next = text in _NEXT_TEXT or text.strip("[]【】 ") in _NEXT_TEXT or bool(_NEXT_CLASS.search(classes))
+        if not is_next and not (text.strip("[]【】 ").isdigit() and _in_pager(a)):
             continue
-        if text.strip("[]【】 ").isdigit() and _in_pager(a):
+        url = absolute(base, a.get("href"))
+        if url and url != page_url.split("#")[0]:
             out.append(Follow(url))
     return out
 

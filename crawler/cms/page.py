@@ -250,7 +250,9 @@ def publisher(root: lxml.html.HtmlElement) -> str | None:
     if meta:
         return meta
     # Table layouts: <td>发布机构</td><td>XX局</td>
-    for el in root.xpath("//td|//th|//span|//label|//dt|//b|//strong|//em|//li|//p|//div"):
+    # Only elements whose own text holds a label: scanning every element is slow on big pages.
+    has_label = " or ".join(f"contains(., '{label}')" for label in _PUBLISHER_LABELS)
+    for el in root.xpath(f"//body//*[not(self::script) and not(self::style)][text()[{has_label}]]"):
         own = norm("".join(el.xpath("text()"))).rstrip(":：").strip()
         if own in _PUBLISHER_LABELS and not el.xpath(".//*[self::td or self::div or self::p]"):
             tail = norm(el.tail)
