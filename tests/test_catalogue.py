@@ -248,7 +248,7 @@ def test_concurrent_record_blob_and_upsert_report(cat):
 
 def test_change_feed_paging_under_concurrent_writers(cat):
     """A reader paging the feed while two threads write sees every change exactly once, in order."""
-    per_writer = 40
+    writers, per_writer = 3, 40
     done = threading.Event()
     seen: list[int] = []
     cat.record_blob(sha256=SHA_A, size=3, storage_key="k", content_type=None)
@@ -269,7 +269,7 @@ def test_change_feed_paging_under_concurrent_writers(cat):
             if finished and not rows:
                 return
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(2)]
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
     r = threading.Thread(target=reader)
     r.start()
     for t in threads:
@@ -280,7 +280,7 @@ def test_change_feed_paging_under_concurrent_writers(cat):
     r.join(timeout=60)
     assert not r.is_alive()
     everything, _ = cat.changes_since(cursor=0, limit=10_000)
-    assert len(everything) == 2 * per_writer * 2
+    assert len(everything) == writers * per_writer * 2
     assert seen == [c["id"] for c in everything]  # nothing skipped, nothing repeated, in order
 
 
