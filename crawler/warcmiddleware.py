@@ -1,0 +1,130 @@
+"""Downloader middleware writing every HTTP exchange of a crawl to WARC (storage.warc).
+
+Where it sits: priority 950, next to the downloader. Its process_response therefore runs
+first, before RedirectMiddleware (600) turns a 3xx into a new request and before
+HttpCompressionMiddleware (590) decodes the body, so redirects and retried errors are
+archived too, and the request headers are final (cookies, user agent, defaults).
+
+What it records: the body with Content-Encoding undone here (storage.warc.
+decode_content_encoding), so that the WARC payload digest is the catalogue's sha256 of the
+archived object; the record says so in WARC-Nianbao-Note and the header is dropped. A body
+that cannot be decoded is archived as transferred.
+
+A WARC failure never breaks the crawl: it is counted in `nianbao/warc/errors` and logged once.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+import scrapy
+import warcio
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+from crawler import __version__, env
+from storage.objects import open_store
+from storage.warc import DEFAULT_MAX_BYTES, WarcWriter, decode_content_encoding
+
+log = logging.getLogger(__name__)
+
+META_KEY = "nianbao_warc"
+# Credentials for our proxy are ours, not the site's: never archived.
+PRIVATE_REQUEST_HEADERS = {"proxy-authorization"}
+
+
+def _header_list(headers) -> list[tuple[str, str]]:
+    """Scrapy Headers -> [(name, value)] in the order Scrapy keeps, one pair per value."""
+    out = []
+    for name, values in headers.items():
+        key = name.decode("latin-1") if isinstance(name, bytes) else str(name)
+        for value in values if isinstance(values, (list, tuple)) else [values]:
+            out.append((key, value.decode("latin-1") if isinstance(value, bytes) else str(value)))
+    return out
+
+
+def _software() -> str:
+    return f"nianbao/{__version__} (Scrapy {scrapy.__version__}; warcio {warcio.__version__})"
+
+
+class WarcMiddleware:
+    def __init__(self, *, store_url: str, crawler, max_bytes: int = DEFAULT_MAX_BYTES,
+                 tmp_dir: str | None = None, max_decoded: int = 0):
+        self.store_url = store_url
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.max_bytes = max_bytes
+        self.tmp_dir = tmp_dir
+        self.max_decoded = max_decoded
+        self.writer: WarcWriter | None = None
+        self._logged_error = False
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        s = crawler.settings
+        if not s.getbool("NIANBAO_WARC"):
+            raise NotConfigured
+        mw = cls(store_url=env.store_url(s.get("NIANBAO_STORE")), crawler=crawler,
+                 max_bytes=s.getint("NIANBAO_WARC_MAX_BYTES", DEFAULT_MAX_BYTES),
+                 tmp_dir=s.get("NIANBAO_WARC_TMP_DIR"), max_decoded=s.getint("DOWNLOAD_MAXSIZE", 0))
+        crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
+        return mw
+
+    def _writer(self) -> WarcWriter:
+        # Built on first use: the ArchivePipeline sets spider.run_id in open_spider.
+        if self.writer is None:
+            spider = self.crawler.spider
+            site = spider.site
+            self.writer = WarcWriter(
+                open_store(self.store_url), site_id=site.id, run_id=getattr(spider, "run_id", None) or 0,
+                config_hash=site.config_hash(), software=_software(), max_bytes=self.max_bytes,
+                tmp_dir=self.tmp_dir)
+        return self.writer
+
+    def _error(self, what: str) -> None:
+        self.stats.inc_value("nianbao/warc/errors")
+        if not self._logged_error:
+            self._logged_error = True
+            log.exception("WARC %s failed (further WARC errors are only counted)", what)
+
+    def process_response(self, request, response, spider=None):
+        if "cached" in response.flags or not response.url.startswith(("http://", "https://")):
+            return response
+        try:
+            self._record(request, response)
+        except Exception:
+            self._error(f"write of {response.url}")
+        return response
+
+    def _record(self, request, response) -> None:
+        rendered = "playwright" in response.flags or bool(request.meta.get("playwright"))
+        headers, body, note = decode_content_encoding(_header_list(response.headers), response.body,
+                                                      max_size=self.max_decoded)
+        notes = [note] if note else []
+        if rendered:
+            notes.append("payload is the browser-rendered document")
+            if any(k.lower() == "content-encoding" for k, _ in headers):
+                # The browser already decoded it; the header would make replay decode twice.
+                headers = [(k, v) for k, v in headers if k.lower() not in ("content-encoding", "content-length")]
+                headers.append(("Content-Length", str(len(body))))
+        req_headers = [(k, v) for k, v in _header_list(request.headers)
+                       if k.lower() not in PRIVATE_REQUEST_HEADERS]
+        loc = self._writer().record_exchange(
+            url=response.url, method=request.method, request_headers=req_headers,
+            request_body=request.body or b"", status=response.status, reason=None,
+            response_headers=headers, body=body,
+            ip=str(response.ip_address) if response.ip_address else None,
+            fetched_at=datetime.now(timezone.utc), rendered=rendered,
+            browser=request.meta.get("nianbao_browser"), notes=notes)
+        request.meta[META_KEY] = {"key": loc.key, "offset": loc.offset, "length": loc.length,
+                                  "revisit": loc.revisit, "payload_sha256": loc.payload_sha256}
+        self.stats.inc_value("nianbao/warc/revisits" if loc.revisit else "nianbao/warc/responses")
+
+    def spider_closed(self, spider, reason):
+        if self.writer is None:
+            return
+        try:
+            keys = self.writer.close()
+            self.stats.set_value("nianbao/warc/files", len(keys))
+        except Exception:
+            self._error("upload at close")
