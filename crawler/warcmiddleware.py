@@ -15,10 +15,10 @@ A WARC failure never breaks the crawl: it is counted in `nianbao/warc/errors` an
 from __future__ import annotations
 
 import logging
+from importlib.metadata import version
 from datetime import datetime, timezone
 
 import scrapy
-import warcio
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
@@ -44,7 +44,7 @@ def _header_list(headers) -> list[tuple[str, str]]:
 
 
 def _software() -> str:
-    return f"nianbao/{__version__} (Scrapy {scrapy.__version__}; warcio {warcio.__version__})"
+    return f"nianbao/{__version__} (Scrapy {scrapy.__version__}; warcio {version('warcio')})"
 
 
 class WarcMiddleware:

@@ -325,3 +325,234 @@ def test_export_wacz_packages_the_warcs(store, tmp_path):
             assert by_path[name]["hash"] == "sha256:" + hashlib.sha256(z.read(name)).hexdigest()
     with pytest.raises(ValueError):
         export_wacz(store, keys=[], output=tmp_path / "empty.wacz", title="x")
+
+
+# --- replay through pywb ------------------------------------------------------------------
+
+def _pywb_bin() -> Path | None:
+    """pywb pins redis<3 and an old cryptography, so it lives in its own venv (.venv-pywb)."""
+    import os
+    import shutil
+    for candidate in (os.environ.get("NIANBAO_PYWB_BIN"), str(Path(__file__).parents[1] / ".venv-pywb" / "bin"),
+                      str(Path(shutil.which("wayback") or "/nonexistent").parent)):
+        if candidate and (Path(candidate) / "wayback").exists() and (Path(candidate) / "wb-manager").exists():
+            return Path(candidate)
+    return None
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str, timeout: float = 10.0) -> tuple[int, dict, bytes]:
+    import urllib.error
+    import urllib.request
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+@pytest.fixture
+def pywb_bin():
+    import os
+    found = _pywb_bin()
+    if found is None:
+        msg = "pywb not installed: python -m venv .venv-pywb && .venv-pywb/bin/pip install 'pywb>=2.8,<2.11'"
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return found
+
+
+@pytest.mark.timeout(120)
+def test_pywb_replays_archived_bytes_from_the_wacz(store, tmp_path, pywb_bin):
+    import time
+    from storage.wacz import export_wacz
+
+    article = "<html><head><meta charset=utf-8><title>太仓市2019年政府信息公开工作年度报告</title></head>" \
+              "<body><h1>太仓市2019年政府信息公开工作年度报告</h1><p>一、总体情况</p></body></html>"
+    article = article.encode("utf-8")
+    w = _writer(store, max_bytes=4000)
+    _exchange(w, "http://example.gov.cn/xxgk/2020/page.html", article)
+    _exchange(w, "http://example.gov.cn/xxgk/a.pdf", PDF, ctype="application/pdf")
+    mirror = _exchange(w, "http://example.gov.cn/mirror/a.pdf", PDF, ctype="application/pdf",
+                       at=T0 + timedelta(hours=1))
+    assert mirror.revisit
+    keys = w.close()
+    wacz = export_wacz(store, keys=keys, output=tmp_path / "site.wacz", title="replay test")
+
+    root = tmp_path / "pywb"
+    root.mkdir()
+    for args in (["init", "nianbao"], ["add", "--unpack-wacz", "nianbao", str(wacz)]):
+        done = subprocess.run([str(pywb_bin / "wb-manager"), *args], cwd=root, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    port = _free_port()
+    server = subprocess.Popen([str(pywb_bin / "wayback"), "-b", "127.0.0.1", "-p", str(port)], cwd=root,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        base = f"http://127.0.0.1:{port}/nianbao"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                _get(f"http://127.0.0.1:{port}/", timeout=2)
+                break
+            except OSError:
+                assert server.poll() is None, server.stderr.read().decode(errors="replace")
+                assert time.monotonic() < deadline, "pywb did not start"
+                time.sleep(0.3)
+        status, headers, body = _get(f"{base}/20200501083000id_/http://example.gov.cn/xxgk/2020/page.html")
+        assert status == 200 and body == article
+        # The revisit replays the original payload.
+        status, _, body = _get(f"{base}/20200501093000id_/http://example.gov.cn/mirror/a.pdf")
+        assert status == 200 and body == PDF
+        # And something never archived is not invented.
+        status, _, _ = _get(f"{base}/20200501083000id_/http://example.gov.cn/never.html")
+        assert status == 404
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+# --- a real Scrapy crawl through the middleware -------------------------------------------
+
+SITE_FILES = {
+    "/index.html": (b'<html><body><a href="/report.html">2019\xe5\xb9\xb4\xe6\x8a\xa5</a> <a href="/old">old</a>'
+                    b' <a href="/a.pdf">pdf</a> <a href="/copy/a.pdf">copy</a></body></html>', "text/html"),
+    "/report.html": (PAGE, "text/html; charset=utf-8"),
+    "/a.pdf": (PDF, "application/pdf"),
+    "/copy/a.pdf": (PDF, "application/pdf"),
+}
+
+
+def _serve_site():
+    """A tiny site on 127.0.0.1: gzip when asked, a redirect, the same PDF under two URLs."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            if self.path == "/old":
+                self.send_response(301)
+                self.send_header("Location", "/report.html")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            if self.path not in SITE_FILES:
+                self.send_error(404)
+                return
+            body, ctype = SITE_FILES[self.path]
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            if "gzip" in self.headers.get("Accept-Encoding", "") and ctype.startswith("text/"):
+                body = gzip.compress(body)
+                self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def _crawl_main(start_url: str, store_url: str, out: str) -> None:
+    """Run in a subprocess (a Twisted reactor starts once per process): crawl, note what the
+    spider saw and where the middleware put it."""
+    import scrapy
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.siteconfig import parse_site
+
+    seen = []
+
+    class Spider(scrapy.Spider):
+        name = "warctest"
+
+        def __init__(self, *a, **kw):
+            super().__init__(*a, **kw)
+            self.site = parse_site({"id": "local", "agency": "测试", "start_urls": [start_url]})
+            self.run_id = 42
+
+        async def start(self):
+            yield scrapy.Request(start_url)
+
+        def parse(self, response):
+            seen.append({"url": response.url, "status": response.status,
+                         "sha256": hashlib.sha256(response.body).hexdigest(),
+                         "redirects": response.meta.get("redirect_urls", []),
+                         "warc": response.meta.get("nianbao_warc")})
+            if response.url.endswith("index.html"):
+                yield from response.follow_all(css="a", callback=self.parse)
+
+    process = CrawlerProcess({
+        "NIANBAO_WARC": True, "NIANBAO_STORE": store_url, "ROBOTSTXT_OBEY": True,
+        "DOWNLOADER_MIDDLEWARES": {"crawler.warcmiddleware.WarcMiddleware": 950},
+        "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+        "LOG_LEVEL": "WARNING", "TELNETCONSOLE_ENABLED": False,
+    })
+    crawler = process.create_crawler(Spider)
+    process.crawl(crawler)
+    process.start()
+    Path(out).write_text(json.dumps({"seen": seen, "stats": {k: v for k, v in crawler.stats.get_stats().items()
+                                                             if k.startswith("nianbao/")}}))
+
+
+@pytest.mark.timeout(120)
+def test_scrapy_crawl_writes_every_exchange(store, tmp_path):
+    server = _serve_site()
+    host = f"127.0.0.1:{server.server_address[1]}"
+    out = tmp_path / "seen.json"
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", "import sys; from tests.test_warc import _crawl_main; _crawl_main(*sys.argv[1:])",
+             f"http://{host}/index.html", store.url, str(out)],
+            cwd=Path(__file__).parents[1], capture_output=True, text=True, timeout=100)
+    finally:
+        server.shutdown()
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(out.read_text())
+    seen, stats = result["seen"], result["stats"]
+    assert stats.get("nianbao/warc/errors") is None, done.stderr[-3000:]
+    assert stats.get("nianbao/warc/files") == 1, (stats, done.stderr[-3000:])
+
+    [key] = list(store.keys("warc/local/42/"))
+    records = _records(store, key)
+    assert records[0][0] == "warcinfo" and b"nianbao-site-id: local" in records[0][3]
+    responses = {}
+    for rtype, uri, headers, payload in records[1:]:
+        if rtype in ("response", "revisit"):
+            responses[uri] = (rtype, headers, payload)
+    requests = [uri for rtype, uri, _, _ in records if rtype == "request"]
+    # One request per response, robots.txt (a 404) and the redirect included.
+    assert sorted(requests) == sorted(responses)
+    base = f"http://{host}"
+    assert set(responses) == {f"{base}/robots.txt", f"{base}/index.html", f"{base}/report.html",
+                              f"{base}/old", f"{base}/a.pdf", f"{base}/copy/a.pdf"}
+    assert responses[f"{base}/old"][1].get_header("WARC-Type") == "response"
+    assert sorted(r for r, *_ in responses.values()).count("revisit") == 1
+
+    # What the spider got is what the WARC holds, at the location the middleware gave it.
+    by_url = {s["url"]: s for s in seen}
+    assert set(by_url) == {f"{base}/index.html", f"{base}/report.html", f"{base}/a.pdf", f"{base}/copy/a.pdf"}
+    assert by_url[f"{base}/report.html"]["sha256"] == hashlib.sha256(PAGE).hexdigest()
+    for s in seen:
+        loc = s["warc"]
+        assert loc["key"] == key and loc["payload_sha256"] == s["sha256"]
+        with store.open(key) as fh:
+            rec, payload = read_record(fh, loc["offset"])
+        assert payload_sha256_hex(rec) == s["sha256"]
+        if not loc["revisit"]:
+            assert hashlib.sha256(payload).hexdigest() == s["sha256"]
+            assert rec.rec_headers.get_header("WARC-IP-Address") == "127.0.0.1"
+    # The gzip-encoded page was archived decoded, and says so.
+    _, headers, payload = responses[f"{base}/index.html"]
+    assert payload == SITE_FILES["/index.html"][0]
+    assert "Content-Encoding: gzip" in headers.get_header("WARC-Nianbao-Note")
