@@ -292,3 +292,19 @@ def test_s3_credentials_error_is_not_retried(seaweedfs, monkeypatch):
     # SeaweedFS answers an unknown key with 400 InvalidAccessKeyId, AWS with 403: both permanent.
     assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] in (400, 403)
     assert len(calls) == 1
+
+
+def test_storage_package_knows_nothing_of_scrapy():
+    """docs/design.md: storage/ knows nothing of Scrapy. Import every module and look."""
+    import subprocess
+    import sys
+
+    code = (
+        "import pkgutil, importlib, sys, storage\n"
+        "for m in pkgutil.walk_packages(storage.__path__, 'storage.'):\n"
+        "    if '.migrations' not in m.name: importlib.import_module(m.name)\n"
+        "bad = sorted(n for n in sys.modules if n.split('.')[0] in ('scrapy', 'twisted', 'crawler', 'spiders'))\n"
+        "print(','.join(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
