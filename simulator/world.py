@@ -141,11 +141,22 @@ class World:
         return out
 
     def site_configs(self) -> list[dict]:
+        """Site configs as an operator would write them: the CMS family where it is one a
+        person can tell from the pages, the directory flag for disclosure platforms."""
         return [{
             "id": p.site_id, "agency": p.agency, "region": {"name": p.region_name, "code": p.region_code},
             "kind": p.kind, "start_urls": [p.start_url], "allowed_hosts": list(p.hosts),
-            "first_year": p.first_year, "hints": {"cms": p.family},
+            "first_year": p.first_year, "hints": _hints(p.family),
         } for p in self.portals]
+
+
+_CMS_HINTS = {"hanweb", "trs", "gkmlpt", "trsapi", "static"}
+
+
+def _hints(family: str) -> dict:
+    if family == "xxgk":
+        return {"directory": True}
+    return {"cms": family} if family in _CMS_HINTS else {}
 
 
 def _sha(resp: Response) -> str:

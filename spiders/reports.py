@@ -13,7 +13,8 @@ from pathlib import Path
 import scrapy
 from scrapy.http import FormRequest, Request
 
-from crawler import attribution, cms, env, links, recognise, render, scope
+from crawler import attribution, cms, env, links, recognise, scope
+from crawler import render as render_rules
 from crawler.cms.page import parse_html
 from crawler.encoding import decode_html
 from crawler.errors import error_kind
@@ -83,7 +84,7 @@ class ReportsSpider(scrapy.Spider):
         self.list_pages: dict[str, int] = {}
         self.reports_seen: set[str] = set()
         self.budget_hit = False
-        self.memory = render.RenderMemory()
+        self.memory = render_rules.RenderMemory()
 
     # -- wiring --------------------------------------------------------------------------
     @property
@@ -114,7 +115,7 @@ class ReportsSpider(scrapy.Spider):
         meta = {"nianbao_depth": depth, "nianbao_text": text, "nianbao_source": source,
                 "nianbao_list_root": list_root}
         headers = {"Referer": source} if source else None
-        if render.should_render(self.render_mode, is_file=False, remembered=self.memory.needs_browser(url)):
+        if render_rules.should_render(self.render_mode, is_file=False, remembered=self.memory.needs_browser(url)):
             self._stat("render/planned")
             return Request(url, callback=self.parse_rendered, errback=self.on_render_error, priority=priority,
                            meta=render_meta(**meta), headers=headers)
@@ -252,7 +253,13 @@ class ReportsSpider(scrapy.Spider):
         self._stat("api_pages")
         content_type = _content_type(response)
         text, _ = decode_html(response.body)
-        page = cms.extract(response.url, text, content_type=content_type or "")
+        formdata = response.meta.get("nianbao_formdata")
+        if formdata is not None and "<datastore" in text[:4000].lower():
+            # The dataproxy answer plans the rest of the list only with the form it answered.
+            page = cms.parse_dataproxy(response.url, text, formdata=formdata,
+                                       referer=response.meta.get("nianbao_source"))
+        else:
+            page = cms.extract(response.url, text, content_type=content_type or "")
         yield from self._follow(response, page, depth=response.meta.get("nianbao_depth", 0), is_report=False)
 
     def parse_file(self, response):
@@ -325,6 +332,7 @@ class ReportsSpider(scrapy.Spider):
                 meta = {"nianbao_depth": depth, "nianbao_list_root": list_root,
                         "nianbao_source": response.url}
                 if follow.method == "POST":
+                    meta["nianbao_formdata"] = dict(follow.formdata or {})
                     yield FormRequest(follow.url, formdata=follow.formdata or {}, callback=self.parse_api,
                                       errback=self.on_error, meta=meta, priority=500,
                                       headers=follow.headers, dont_filter=True)
