@@ -556,3 +556,114 @@ def test_scrapy_crawl_writes_every_exchange(store, tmp_path):
     _, headers, payload = responses[f"{base}/index.html"]
     assert payload == SITE_FILES["/index.html"][0]
     assert "Content-Encoding: gzip" in headers.get_header("WARC-Nianbao-Note")
+
+
+# --- the middleware in process ------------------------------------------------------------
+
+def _mw_crawler(settings: dict, spider=None):
+    from scrapy.utils.test import get_crawler
+    crawler = get_crawler(settings_dict=settings)
+    crawler.spider = spider
+    return crawler
+
+
+def _site_spider(run_id=5):
+    import scrapy
+
+    from crawler.siteconfig import parse_site
+    spider = scrapy.Spider(name="s")
+    spider.site = parse_site({"id": "mw-site", "agency": "测试", "start_urls": ["http://example.gov.cn/"]})
+    if run_id is not None:
+        spider.run_id = run_id
+    return spider
+
+
+def test_middleware_is_off_unless_asked():
+    from scrapy.exceptions import NotConfigured
+
+    from crawler.warcmiddleware import WarcMiddleware
+    for settings in ({}, {"NIANBAO_WARC": False}):
+        with pytest.raises(NotConfigured):
+            WarcMiddleware.from_crawler(_mw_crawler(settings))
+
+
+def test_middleware_records_a_rendered_page_without_our_secrets(store):
+    from scrapy.http import HtmlResponse, Request
+
+    from crawler.warcmiddleware import WarcMiddleware
+    spider = _site_spider(run_id=None)            # no ArchivePipeline: run 0
+    crawler = _mw_crawler({"NIANBAO_WARC": True, "NIANBAO_STORE": store.url}, spider)
+    mw = WarcMiddleware.from_crawler(crawler)
+    request = Request("http://example.gov.cn/js.html", meta={"playwright": True, "nianbao_browser": "chromium 131"},
+                      headers={"Proxy-Authorization": "Basic c2VjcmV0", "Accept-Language": "zh-CN"})
+    # The browser hands back a decoded document while the headers still say gzip.
+    response = HtmlResponse(request.url, status=200, body=PAGE, request=request, flags=["playwright"],
+                            headers={"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip"})
+    assert mw.process_response(request, response) is response
+    cached = HtmlResponse("http://example.gov.cn/c.html", body=b"x", flags=["cached"],
+                          request=Request("http://example.gov.cn/c.html"))
+    mw.process_response(cached.request, cached)
+    mw.spider_closed(spider, "finished")
+
+    loc = request.meta["nianbao_warc"]
+    assert loc["key"].startswith("warc/mw-site/0/") and loc["revisit"] is False
+    assert "nianbao_warc" not in cached.request.meta
+    records = _records(store, loc["key"])
+    assert [r[0] for r in records] == ["warcinfo", "response", "request", "metadata"]
+    assert b"rendered-by: chromium 131" in records[3][3]
+    assert records[1][3] == PAGE
+    assert "browser-rendered" in records[1][2].get_header("WARC-Nianbao-Note")
+    with store.open(loc["key"]) as fh:
+        recs = list(ArchiveIterator(fh))
+    assert recs[1].http_headers.get_header("Content-Encoding") is None
+    assert recs[2].http_headers.get_header("Proxy-Authorization") is None
+    assert recs[2].http_headers.get_header("Accept-Language") == "zh-CN"
+    assert crawler.stats.get_value("nianbao/warc/files") == 1
+    assert crawler.stats.get_value("nianbao/warc/responses") == 1
+
+
+def test_middleware_failure_never_breaks_the_crawl(store, caplog):
+    import scrapy
+    from scrapy.http import Request, Response
+
+    from crawler.warcmiddleware import WarcMiddleware
+    broken = scrapy.Spider(name="no-site")        # no .site: every write fails
+    crawler = _mw_crawler({"NIANBAO_WARC": True, "NIANBAO_STORE": store.url}, broken)
+    mw = WarcMiddleware.from_crawler(crawler)
+    for i in range(3):
+        request = Request(f"http://example.gov.cn/{i}")
+        response = Response(request.url, body=b"ok", request=request)
+        assert mw.process_response(request, response) is response
+        assert "nianbao_warc" not in request.meta
+    mw.spider_closed(broken, "finished")
+    assert crawler.stats.get_value("nianbao/warc/errors") == 3
+    assert sum("WARC write" in r.getMessage() for r in caplog.records) == 1
+    assert list(store.keys("warc/")) == []
+
+
+def test_failed_upload_keeps_the_local_warc(tmp_path):
+    root = tmp_path / "objects"
+    root.mkdir()
+    (root / "warc").write_bytes(b"a file where the warc/ directory should be")
+    store = open_store(root.as_uri())
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    w = _writer(store, tmp_dir=spool)
+    _exchange(w, "http://example.gov.cn/1.html", PAGE)
+    with pytest.raises(OSError) as exc:
+        w.close()
+    [kept] = list(spool.iterdir())
+    assert str(kept) in str(exc.value)
+    with open(kept, "rb") as fh:
+        types = [r.rec_type for r in ArchiveIterator(fh, check_digests="raise")]
+    assert types == ["warcinfo", "response", "request"]
+
+
+def test_uploaded_files_leave_no_local_copies(store, tmp_path):
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    w = _writer(store, tmp_dir=spool, max_bytes=1000)
+    for i in range(3):
+        _exchange(w, f"http://example.gov.cn/{i}.pdf", PDF + bytes([i]), ctype="application/pdf")
+        assert len(list(spool.iterdir())) == 0     # each passed max_bytes: uploaded at once
+    assert len(w.close()) == 3
