@@ -88,6 +88,9 @@ class WarcMiddleware:
             log.exception("WARC %s failed (further WARC errors are only counted)", what)
 
     def process_response(self, request, response, spider=None):
+        # A redirected or retried request inherits the meta of the one before: never let a
+        # failed write leave the previous exchange's location behind.
+        request.meta.pop(META_KEY, None)
         if "cached" in response.flags or not response.url.startswith(("http://", "https://")):
             return response
         try:

@@ -2,12 +2,15 @@
 such as pywb or ReplayWeb.page, built with the `wacz` package from WARC files in the store."""
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
+from warcio.archiveiterator import ArchiveIterator
+
 from storage.warc import warc_key_prefix
 
-__all__ = ["export_wacz", "warc_keys"]
+__all__ = ["export_wacz", "warc_keys", "html_pages", "WaczError"]
 
 
 class WaczError(RuntimeError):
@@ -20,9 +23,27 @@ def warc_keys(store, *, site_id: str, run_id: int | str | None = None) -> list[s
     return sorted(k for k in store.keys(prefix) if k.endswith((".warc.gz", ".warc")))
 
 
-def export_wacz(store, *, keys: list[str], output: Path, title: str, description: str | None = None) -> Path:
+def html_pages(paths: list[str]) -> list[dict]:
+    """Page entries for every 200 text/html response in the WARC files: what a replay tool lists."""
+    pages = []
+    for path in paths:
+        with open(path, "rb") as fh:
+            for rec in ArchiveIterator(fh):
+                if rec.rec_type != "response" or rec.http_headers is None:
+                    continue
+                ctype = (rec.http_headers.get_header("Content-Type") or "").lower()
+                if rec.http_headers.get_statuscode() == "200" and "html" in ctype:
+                    url = rec.rec_headers.get_header("WARC-Target-URI")
+                    pages.append({"url": url, "ts": rec.rec_headers.get_header("WARC-Date"), "title": url})
+    return pages
+
+
+def export_wacz(store, *, keys: list[str], output: Path, title: str, description: str | None = None,
+                pages: list[dict] | None = None) -> Path:
     """Write a WACZ of the WARC files under keys to output; return output.
 
+    pages: entries {"url", "ts" (the capture's WARC-Date), "title"} for the package's page
+    list, e.g. the report pages with their titles; default every archived HTML page.
     Revisit records point at earlier captures by URL and date: a package of one crawl run
     replays revisits only if the WARCs holding the originals are among keys too.
     """
@@ -45,7 +66,15 @@ def export_wacz(store, *, keys: list[str], output: Path, title: str, description
             finally:
                 src.close()
             files.append(str(local))
-        args = ["create", "-o", str(output), "--detect-pages", "--title", title]
+        if pages is None:
+            pages = html_pages(files)
+        args = ["create", "-o", str(output), "--title", title]
+        if pages:
+            pages_file = Path(tmp) / "pages.jsonl"
+            lines = [json.dumps({"format": "json-pages-1.0", "id": "pages", "title": "All Pages"})]
+            lines += [json.dumps(p, ensure_ascii=False) for p in pages]
+            pages_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            args += ["--pages", str(pages_file)]
         if description:
             args += ["--desc", description]
         code = wacz_main(args + files)

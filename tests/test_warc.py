@@ -318,6 +318,10 @@ def test_export_wacz_packages_the_warcs(store, tmp_path):
         for name in archived:
             assert any(z.read(name) == store.get(k) for k in keys)
         assert any(n.startswith("indexes/") for n in names)
+        pages = [json.loads(line) for line in z.read("pages/pages.jsonl").decode().splitlines()]
+    assert pages[0]["format"] == "json-pages-1.0"
+    assert sorted(p["url"] for p in pages[1:]) == [f"http://example.gov.cn/{i}.html" for i in range(4)]
+    assert all(p["ts"] == "2020-05-01T08:30:00Z" for p in pages[1:]), pages
     assert package["title"] == "太仓 run 7"
     by_path = {r["path"]: r for r in package["resources"]}
     for name in archived:
@@ -631,7 +635,7 @@ def test_middleware_failure_never_breaks_the_crawl(store, caplog):
     crawler = _mw_crawler({"NIANBAO_WARC": True, "NIANBAO_STORE": store.url}, broken)
     mw = WarcMiddleware.from_crawler(crawler)
     for i in range(3):
-        request = Request(f"http://example.gov.cn/{i}")
+        request = Request(f"http://example.gov.cn/{i}", meta={"nianbao_warc": {"key": "stale, from a redirect"}})
         response = Response(request.url, body=b"ok", request=request)
         assert mw.process_response(request, response) is response
         assert "nianbao_warc" not in request.meta
