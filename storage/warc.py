@@ -15,6 +15,7 @@ import base64
 import binascii
 import hashlib
 import http
+import io
 import os
 import tempfile
 import threading
@@ -38,6 +39,7 @@ __all__ = [
     "sha256_digest",
     "payload_sha256_hex",
     "read_record",
+    "read_location",
     "decode_content_encoding",
     "warc_key_prefix",
 ]
@@ -102,11 +104,31 @@ def read_record(fileobj: BinaryIO, offset: int):
     """The record starting at offset in an open WARC file (payload read fully, as bytes).
 
     Returns (warcio record, payload bytes); the record's stream is already consumed.
+    A stream that cannot seek (an S3 body) is read forward to the offset.
     """
-    fileobj.seek(offset)
+    try:
+        fileobj.seek(offset)
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        left = offset
+        while left:
+            skipped = fileobj.read(min(left, 1 << 20))
+            if not skipped:
+                raise ValueError(f"WARC file ends before offset {offset}") from None
+            left -= len(skipped)
     for record in ArchiveIterator(fileobj):
         return record, record.raw_stream.read()
     raise ValueError(f"no WARC record at offset {offset}")
+
+
+def read_location(store, location: WarcLocation | dict):
+    """(record, payload) at a WarcLocation, or at a {"key", "offset"} dict as kept in request meta."""
+    key, offset = (location["key"], location["offset"]) if isinstance(location, dict) else \
+        (location.key, location.offset)
+    fh = store.open(key)
+    try:
+        return read_record(fh, offset)
+    finally:
+        fh.close()
 
 
 # --- content encoding -------------------------------------------------------------------
