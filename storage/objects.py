@@ -365,7 +365,7 @@ class S3Store:
                 # One attempt per call: the retry policy is ours (_retrying), not botocore's,
                 # so that it is the same for both backends and bounded in one place.
                 config=Config(
-                    retries={"max_attempts": 1, "mode": "standard"},
+                    retries={"total_max_attempts": 1, "mode": "standard"},
                     s3={"addressing_style": "path"} if endpoint_url else None,
                     connect_timeout=10,
                     read_timeout=60,

@@ -308,3 +308,98 @@ def test_storage_package_knows_nothing_of_scrapy():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+@pytest.mark.services
+def test_s3_large_stream_goes_multipart_and_stays_open(s3_url, monkeypatch):
+    from storage import objects
+
+    monkeypatch.setattr(objects, "MULTIPART_THRESHOLD", 1024 * 1024)
+    store = open_store(s3_url)
+    payload = os.urandom(6 * 1024 * 1024)
+    stream = io.BytesIO(payload)
+    store.put("big/object.bin", stream)
+    assert not stream.closed  # boto3 closes what it uploads; the caller's stream is not ours
+    assert store.size("big/object.bin") == len(payload)
+    assert hashlib.sha256(store.get("big/object.bin")).digest() == hashlib.sha256(payload).digest()
+
+
+class ScriptedS3:
+    """A loopback HTTP server answering each request with the next scripted status.
+
+    Real sockets and real botocore parsing; only the server's answers are chosen,
+    to show which statuses are retried and which are not.
+    """
+
+    def __init__(self, statuses):
+        import http.server
+        import threading
+
+        self.statuses = list(statuses)
+        self.seen = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _answer(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                outer.seen.append(self.command)
+                status = outer.statuses.pop(0) if outer.statuses else 200
+                body = b"" if status == 200 else (
+                    f"<Error><Code>{'SlowDown' if status == 503 else 'AccessDenied'}</Code>"
+                    f"<Message>scripted</Message></Error>").encode()
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("ETag", '"x"')
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_PUT = do_GET = do_HEAD = _answer
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize(
+    "statuses,attempts,outcome",
+    [
+        ([200], 1, None),
+        ([503, 500, 200], 3, None),          # throttled, then a server error, then fine
+        ([503] * 5, 3, StoreUnavailable),    # never recovers within the bound
+        ([403], 1, "ClientError"),           # permission: permanent, not retried
+        ([400], 1, "ClientError"),
+    ],
+)
+def test_s3_put_retries_transient_statuses_only(statuses, attempts, outcome, monkeypatch):
+    from storage import objects
+
+    monkeypatch.setattr(objects, "RETRY_ATTEMPTS", 3)
+    monkeypatch.setattr(objects, "RETRY_WAIT", objects.wait_random_exponential(multiplier=0.01, max=0.05))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "y")
+    server = ScriptedS3(statuses)
+    try:
+        store = open_store(f"s3://bucket/p?endpoint={server.endpoint}&region=us-east-1")
+        if outcome is None:
+            store.put("k", b"v")
+        elif outcome is StoreUnavailable:
+            with pytest.raises(StoreUnavailable, match="after 3 attempts"):
+                store.put("k", b"v")
+        else:
+            from botocore.exceptions import ClientError
+
+            with pytest.raises(ClientError) as info:
+                store.put("k", b"v")
+            assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == statuses[0]
+        assert server.seen == ["PUT"] * attempts
+    finally:
+        server.close()
