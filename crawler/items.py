@@ -32,6 +32,8 @@ class FileItem:
     browser_version: str | None = None
     # Derived objects captured alongside (rendered DOM, screenshot): kind -> (bytes, content type)
     derived: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    # Where the exchange sits in the run's WARC files: {"key", "offset", "length", "revisit"}
+    warc: dict | None = None
 
     @property
     def is_report(self) -> bool:

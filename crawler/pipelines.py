@@ -71,7 +71,9 @@ class ArchivePipeline:
             etag=item.headers.get("ETag"), last_modified=item.headers.get("Last-Modified"),
             content_type=item.content_type, filename=item.filename, fetched_at=item.fetched_at,
             sha256=sha, size=size, storage_key=key, rendered=item.rendered,
-            browser_version=item.browser_version, is_report=item.is_report, headers=item.headers)
+            browser_version=item.browser_version, is_report=item.is_report, headers=item.headers,
+            warc_key=(item.warc or {}).get("key"), warc_offset=(item.warc or {}).get("offset"),
+            warc_length=(item.warc or {}).get("length"))
         for kind, (data, ctype) in item.derived.items():
             dkey, dsha, dsize = put_content(self.store, data, content_type=ctype)
             self.catalogue.record_blob(sha256=dsha, size=dsize, storage_key=dkey, content_type=ctype)

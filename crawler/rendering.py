@@ -99,4 +99,19 @@ class ChallengeMiddleware:
         log.info("%s challenge at %s: solving in the browser", kind, request.url)
         return Request(request.url, callback=spider.solved_challenge, errback=spider.on_render_error,
                        dont_filter=True, priority=request.priority + 1,
-                       meta=render_meta(nianbao_solve_for=request, nianbao_challenge_tries=tries + 1))
+                       meta=render_meta(nianbao_solve_for=request, nianbao_challenge_tries=tries + 1,
+                                        # the browser's first answer is the challenge itself
+                                        handle_httpstatus_all=True))
+
+
+def use_bundled_suffix_list() -> None:
+    """Scrapy's cookie middleware asks tldextract for public suffixes, which by default fetches
+    the list from the internet on first use (and logs a traceback when it cannot). Harvest
+    machines may be offline or firewalled: use the snapshot tldextract ships."""
+    from scrapy.downloadermiddlewares import cookies
+    from tldextract import TLDExtract
+
+    if not getattr(cookies._split_domain, "_nianbao_offline", False):
+        extractor = TLDExtract(suffix_list_urls=(), include_psl_private_domains=True)
+        extractor._nianbao_offline = True
+        cookies._split_domain = extractor

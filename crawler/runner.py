@@ -39,7 +39,7 @@ def download_slots(sites: list[SiteConfig]) -> dict[str, dict]:
         for entry in site.allowed_hosts:
             host = entry.lstrip("*").lstrip(".").rsplit(":", 1)[0] if ":" in entry else entry.lstrip("*.")
             slots[host] = {"concurrency": site.politeness.concurrency, "delay": site.politeness.delay,
-                           "randomize_delay": True}
+                           "jitter": 0.5}
     return slots
 
 
@@ -80,7 +80,7 @@ def run_sites(sites: list[SiteConfig], **kwargs) -> list[SiteSummary]:
     from spiders.reports import ReportsSpider
 
     settings = build_settings(sites, **kwargs)
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     logging.getLogger("scrapy.core.scraper").setLevel(logging.WARNING)
     crawlers = []
     for site in sites:

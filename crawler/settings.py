@@ -14,7 +14,7 @@ TELNETCONSOLE_ENABLED = False
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 0.5
-RANDOMIZE_DOWNLOAD_DELAY = True
+DOWNLOAD_DELAY_JITTER = 0.5
 DOWNLOAD_TIMEOUT = 60
 DOWNLOAD_MAXSIZE = 200 * 1024 * 1024      # oversized files are aborted cleanly and recorded
 DOWNLOAD_WARNSIZE = 0
@@ -31,6 +31,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Sees answers after cookies (700) and decompression (590) are applied: a JS challenge
     # goes to the browser, its cookies come back on a plain retry.
     "crawler.rendering.ChallengeMiddleware": 580,
+    # Next to the downloader: records exchanges as the server sent them, redirects included.
+    "crawler.warcmiddleware.WarcMiddleware": 950,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.ArchivePipeline": 300,
@@ -50,3 +52,6 @@ NIANBAO_CATALOGUE = None      # SQLAlchemy URL; None: env.catalogue_url()
 NIANBAO_PROXY = None          # explicit proxy for every request; None: standard env variables
 NIANBAO_RENDER = None         # override of every site's render mode
 NIANBAO_PROGRESS_INTERVAL = 10.0
+NIANBAO_WARC = True           # write every exchange to rolling WARC files in the object store
+NIANBAO_WARC_MAX_BYTES = 256 * 1024 * 1024
+NIANBAO_WARC_TMP_DIR = None

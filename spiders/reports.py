@@ -20,7 +20,7 @@ from crawler.encoding import decode_html
 from crawler.errors import error_kind
 from crawler.filenames import filename_from_headers
 from crawler.items import FileItem, ReportRef
-from crawler.rendering import render_meta
+from crawler.rendering import render_meta, use_bundled_suffix_list
 from crawler.siteconfig import SiteConfig, load_site
 
 REPORT_LINK_BONUS = 100.0
@@ -53,7 +53,8 @@ def _browser_version(page) -> str | None:
 def _plain_snapshot(response, content_type: str | None) -> dict:
     headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
     return {"url": response.request.meta.get("redirect_urls", [response.url])[0], "final_url": response.url,
-            "status": response.status, "headers": headers, "body": response.body, "content_type": content_type}
+            "status": response.status, "headers": headers, "body": response.body, "content_type": content_type,
+            "warc": response.meta.get("nianbao_warc")}
 
 
 def visible_text(html: str) -> str:
@@ -78,6 +79,7 @@ class ReportsSpider(scrapy.Spider):
             if not site:
                 raise ValueError("the reports spider needs a site: scrapy crawl reports -a site=ID")
             site_config = load_site(Path(env.sites_dir(sites_dir)) / f"{site}.yaml")
+        use_bundled_suffix_list()
         self.site = site_config
         self.render_override = render
         self.scheduled: set[str] = set()
@@ -186,7 +188,7 @@ class ReportsSpider(scrapy.Spider):
         original = response.meta["nianbao_solve_for"]
         jar_cookies = [{"name": c["name"], "value": c["value"], "domain": c.get("domain", ""),
                         "path": c.get("path", "/")} for c in cookies]
-        meta = dict(original.meta)
+        meta = {k: v for k, v in original.meta.items() if k.startswith("nianbao_")}
         meta["nianbao_challenge_tries"] = response.meta.get("nianbao_challenge_tries", 1)
         yield original.replace(cookies=jar_cookies, dont_filter=True, meta=meta)
 
@@ -228,7 +230,7 @@ class ReportsSpider(scrapy.Spider):
             # Drawn by script from data no adapter reached: learn the shape, ask the browser.
             self.memory.remember(response.url)
             self._stat("render/needed")
-            meta = {k: v for k, v in response.meta.items() if k.startswith("nianbao_")}
+            meta = {k: v for k, v in response.meta.items() if k.startswith("nianbao_") and k != "nianbao_warc"}
             meta["nianbao_plain"] = _plain_snapshot(response, content_type)
             out.append(Request(response.url, callback=self.parse_rendered, errback=self.on_render_error,
                                dont_filter=True, priority=response.request.priority + 1,
@@ -397,7 +399,7 @@ class ReportsSpider(scrapy.Spider):
             status=plain["status"], headers=plain["headers"], body=plain["body"],
             content_type=plain["content_type"], filename=filename_from_headers(cd, plain["final_url"]),
             fetched_at=datetime.now(timezone.utc), kind="page", report=report, rendered=False,
-            browser_version=browser, derived=derived)
+            browser_version=browser, derived=derived, warc=plain.get("warc"))
 
     def _file_item(self, response, *, kind: str, report: ReportRef, source: str | None,
                    content_type: str | None) -> FileItem:
@@ -408,5 +410,6 @@ class ReportsSpider(scrapy.Spider):
             site_id=self.site.id, url=request_url, final_url=response.url, source_page=source,
             status=response.status, headers=headers, body=response.body, content_type=content_type,
             filename=filename_from_headers(cd, response.url), fetched_at=datetime.now(timezone.utc),
+            warc=response.meta.get("nianbao_warc"),
             kind=kind, report=report, rendered="playwright" in response.flags or
             bool(response.meta.get("playwright")), browser_version=response.meta.get("nianbao_browser"))

@@ -126,6 +126,20 @@ def _js_targets(code: str) -> list[str]:
     return [m.group(2) for m in _JS_NAV.finditer(code or "")]
 
 
+_VIEWER_PARAMS = ("file", "url", "src", "filepath", "fileurl", "path")
+
+
+def viewer_target(url: str | None) -> str | None:
+    """The document URL a viewer page is showing, from its file=/url=/src= query parameter."""
+    if not url or "?" not in url:
+        return None
+    from urllib.parse import parse_qsl, urljoin, urlsplit
+    for key, value in parse_qsl(urlsplit(url).query):
+        if key.lower() in _VIEWER_PARAMS and re.search(r"\.(pdf|ofd|docx?|wps|xlsx?)(\?|$)", value, re.I):
+            return urljoin(url, value)
+    return None
+
+
 def links_in(root: lxml.html.HtmlElement, base: str, *, with_dates: bool = True) -> list[Link]:
     """Every followable link in the markup: anchors, areas, frames, onclick and data-* URLs."""
     out: list[Link] = []
@@ -149,7 +163,13 @@ def links_in(root: lxml.html.HtmlElement, base: str, *, with_dates: bool = True)
             else:
                 add(href, text, el)
         elif tag in ("iframe", "frame"):
-            add(el.get("src"), norm(el.get("title") or el.get("name")))
+            title = norm(el.get("title") or el.get("name"))
+            add(el.get("src"), title)
+            # A document viewer (pdf.js viewer.html?file=..., OFD/全真版 readers) names the
+            # document it shows in its query: that document is the thing to keep.
+            inner = viewer_target(absolute(base, el.get("src")))
+            if inner:
+                add(inner, title)
         elif tag == "embed" or tag == "object":
             add(el.get("src") or el.get("data"), norm(el.get("title")))
         if not tag:

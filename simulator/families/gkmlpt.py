@@ -40,11 +40,13 @@ def build(site: Site) -> None:
         if req.params.get("sid") != sid:
             return json_response({"error": "invalid sid", "articles": [], "total": 0})
         try:
-            col = cats[int(req.path.rsplit("/", 1)[-1])]
+            cat = int(req.path.rsplit("/", 1)[-1])
+            # As on the real platform, category 0 is the whole catalogue.
+            cols = list(cats.values()) if cat == 0 else [cats[cat]]
             page = max(1, int(req.params.get("page", "1")))
         except (KeyError, ValueError):
             return json_response({"error": "invalid category", "articles": [], "total": 0})
-        docs = site.visible(col.docs)
+        docs = [d for col in cols for d in site.visible(col.docs)]
         chunk = docs[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
         return json_response({"page": page, "pageSize": PAGE_SIZE, "total": len(docs), "articles": [
             {"id": d.doc_id, "title": d.title, "url": d.listed_url or d.url, "publisher": d.agency,

@@ -3,9 +3,14 @@ template (ms-for) and a script that fetches /trsapi/api/list; articles fetch /tr
 from __future__ import annotations
 
 import html
+from pathlib import Path
 
 from ..rand import stable_int
+from ..model import Response
 from .common import Site, json_response
+
+# A stand-in for avalon.js and jQuery.getJSON so a real browser draws these pages.
+AVALON_JS = (Path(__file__).resolve().parent.parent / "static" / "avalon.js").read_bytes()
 
 PAGE_SIZE = 8
 
@@ -53,6 +58,8 @@ def build(site: Site) -> None:
         return json_response({"code": 0, "data": {"title": d.title, "pubDate": f"{d.date:%Y-%m-%d}", "source": d.agency,
                                                   "content": f"<p>{html.escape(d.title)}</p>{links}"}})
 
+    site.route(site.url("/static/avalon.js"), lambda req: Response(
+        200, AVALON_JS, [("Content-Type", "application/javascript; charset=utf-8")]))
     site.route(site.url("/trsapi/api/list"), api_list)
     site.route(site.url("/trsapi/api/doc"), api_doc)
     nav = "".join(f'<li><a href="{c.url}">{html.escape(c.name)}</a></li>' for c in columns)
@@ -78,6 +85,7 @@ vm.go(1);
 def _doc_shell(site: Site, doc) -> str:
     return site.page("详情", f"""<div ms-controller="detail"><h1>{{{{@doc.title}}}}</h1><div class="source">{{{{@doc.source}}}} {{{{@doc.pubDate}}}}</div>
 <div class="content" ms-html="@doc.content"></div></div>
+<script src="/static/avalon.js"></script>
 <script>
 var vm = avalon.define({{$id: 'detail', doc: {{}}}});
 $.getJSON('/trsapi/api/doc', {{docId: {doc.doc_id}}}, function(r) {{ vm.doc = r.data; }});
