@@ -212,6 +212,16 @@ def demo(size: str = typer.Option("tiny", "--size", help="tiny | small"),
     raise typer.Exit(run_demo(size=size, data=data, log_level=log_level, console=out))
 
 
+def _register_command_groups() -> None:
+    from crawler import cli_scale, cli_web
+
+    cli_web.register(app)
+    cli_scale.register(app)
+
+
+_register_command_groups()
+
+
 def main() -> None:
     try:
         app()
