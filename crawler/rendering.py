@@ -115,3 +115,36 @@ def use_bundled_suffix_list() -> None:
         extractor = TLDExtract(suffix_list_urls=(), include_psl_private_domains=True)
         extractor._nianbao_offline = True
         cookies._split_domain = extractor
+
+
+NEXT_LABELS = ("下一页", "下页", "后页", "下一頁", "下頁", "Next", "next", "›", "»", ">")
+
+
+async def click_next(page) -> bool:
+    """Click a script-driven "next page" control, if the page has one that is enabled.
+
+    Real pagers drawn by script (avalon, Vue, jQuery plugins) have no URL to follow: the
+    only way to the next page of the list is the button itself. Returns whether the list
+    changed after the click."""
+    before = await page.content()
+    for label in NEXT_LABELS:
+        control = page.get_by_text(label, exact=True)
+        try:
+            count = await control.count()
+        except Exception:
+            return False
+        for i in range(count):
+            target = control.nth(i)
+            try:
+                if not await target.is_visible() or await target.get_attribute("disabled") is not None:
+                    continue
+                await target.click(timeout=2000)
+            except Exception:  # detached, covered or gone: try the next candidate
+                continue
+            await settle(page)
+            try:
+                after = await page.content()
+            except Exception:
+                return False
+            return after != before
+    return False

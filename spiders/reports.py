@@ -20,7 +20,7 @@ from crawler.encoding import decode_html
 from crawler.errors import error_kind
 from crawler.filenames import filename_from_headers
 from crawler.items import FileItem, ReportRef
-from crawler.rendering import render_meta, use_bundled_suffix_list
+from crawler.rendering import click_next, render_meta, use_bundled_suffix_list
 from crawler.siteconfig import SiteConfig, load_site
 
 REPORT_LINK_BONUS = 100.0
@@ -152,6 +152,10 @@ class ReportsSpider(scrapy.Spider):
             out, report, extracted = self._handle(response, content_type=content_type, rendered=True)
             for thing in out:
                 yield thing
+            if report is None and page is not None and not extracted.pages:
+                # A list whose pager is script only: click through it in the same page.
+                async for thing in self._click_through(page, response, extracted):
+                    yield thing
             if report is not None and page is not None:
                 derived = {"dom": (response.body, "text/html; charset=utf-8")}
                 try:
@@ -173,6 +177,24 @@ class ReportsSpider(scrapy.Spider):
         finally:
             if page is not None:
                 await page.close()
+
+    async def _click_through(self, page, response, extracted):
+        depth = response.meta.get("nianbao_depth", 0)
+        seen = {link.url for link in extracted.links}
+        for _ in range(self.site.budget.max_list_pages):
+            if not await click_next(page):
+                break
+            self._stat("render/clicked_pages")
+            html = await page.content()
+            more = cms.extract(page.url, html)
+            fresh = [link for link in more.links if link.url not in seen]
+            if not fresh:
+                break
+            seen.update(link.url for link in fresh)
+            more.links = fresh
+            more.pages = []
+            for thing in self._follow(response, more, depth=depth, is_report=False):
+                yield thing
 
     async def solved_challenge(self, response):
         """The browser passed an anti-bot challenge: retry the plain request with its cookies."""
