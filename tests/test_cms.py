@@ -331,3 +331,20 @@ def test_empty_and_broken_input():
     e = extract("http://x.gov.cn/", '<?xml version="1.0" encoding="gbk"?><html><body><a href="/a">a</a>')
     assert urls(e.links) == ["http://x.gov.cn/a"]
     assert extract("http://x.gov.cn/api?page=1", "{not json", content_type="application/json").links == []
+
+
+@pytest.mark.parametrize("html,expected", [
+    # an article shell: empty body container, content fetched by script
+    ('<h1 id="title"></h1><div id="content"></div><script>fetch("/api/content/1")</script>', True),
+    ('<div class="TRS_Editor"></div><script>$.ajax({url:"/doc"})</script>', True),
+    # the same shell without any script fetching: just an empty page
+    ('<div id="content"></div>', False),
+    # a real article with its body in the page
+    ('<div id="zoom"><p>正文内容很长很长的一段话。</p><a href="a.pdf">附件</a></div><script>fetch("/x")</script>', False),
+    # a list wrapper called content with an empty list inside is a list, not an article
+    ('<div class="gkml-content"><ul id="list"></ul></div><script>fetch("/api")</script>', False),
+])
+def test_article_script_built(html, expected):
+    from crawler.cms.generic import article_script_built
+    from crawler.cms.page import parse_html
+    assert article_script_built(parse_html(f"<html><body>{html}</body></html>")) is expected

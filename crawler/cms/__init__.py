@@ -87,7 +87,10 @@ def extract(url: str, text: str, *, content_type: str = "text/html") -> Extracte
         family=family,
         links=dedupe_links(links),
         pages=dedupe_follows(pages),
-        script_built=(not reached) and generic.looks_script_built(root, text),
+        # A list an adapter reached needs no browser; an article whose body is filled by
+        # script needs one whatever the family (its attachments exist only after rendering).
+        script_built=((not reached) and generic.looks_script_built(root, text))
+        or generic.article_script_built(root),
         title=page_title(root),
         heading=heading(root),
         breadcrumb=breadcrumb(root),

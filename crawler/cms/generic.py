@@ -144,6 +144,29 @@ def has_templates(root: lxml.html.HtmlElement, text: str) -> bool:
     return bool(body) and bool(re.search(r"\{\{\s*[\w.$]+(?:\[[^\]]*\])?[\w.]*\s*\}\}", norm(body[0].text_content())))
 
 
+_ARTICLE_CLASS = re.compile(
+    r"(?:^|[\s_\-])(?:content|zoom|detail|details|article|artibody|text|main[-_]?text|body[-_]?text|"
+    r"TRS_Editor|fujian|files|attach(?:ments?)?|xl[-_]?con|info[-_]?con)(?:$|[\s_\-\d])",
+    re.I,
+)
+
+
+def _scripts(root: lxml.html.HtmlElement) -> str:
+    return " ".join(s.text or "" for s in root.xpath("//script")) + " " + " ".join(root.xpath("//script/@src"))
+
+
+def article_script_built(root: lxml.html.HtmlElement) -> bool:
+    """An article shell: its body container is empty while a script fetches the content."""
+    if not _XHR.search(_scripts(root)):
+        return False
+    for el in root.xpath("//body//*[self::div or self::td or self::section or self::article][@id or @class]"):
+        names = (el.get("id") or "") + " " + (el.get("class") or "")
+        if _ARTICLE_CLASS.search(names) and not el.xpath(".//a[@href] | .//img | .//p[normalize-space()] | .//ul | .//ol | .//table") \
+                and len(norm(el.text_content())) < 10:
+            return True
+    return False
+
+
 def looks_script_built(root: lxml.html.HtmlElement, text: str) -> bool:
     """An empty list container (or a client template) fed by XHR/fetch/avalon/vue."""
     scripts = " ".join(s.text or "" for s in root.xpath("//script")) + " " + " ".join(root.xpath("//script/@src"))
