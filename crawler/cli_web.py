@@ -1,8 +1,158 @@
-"""Commands for archivists and parsers: coverage, the web UI, the heatmap image."""
+"""Commands for archivists and parsers: coverage, the web UI, the heatmap image, text renditions."""
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+from typing import Optional
+
 import typer
+from rich.console import Console
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+FORMATS = ("table", "csv", "json", "md")
+
+out = Console()
+err = Console(stderr=True)
+
+CatalogueOpt = typer.Option(None, "--catalogue", help="Catalogue URL (default: NIANBAO_CATALOGUE or ./data)")
+StoreOpt = typer.Option(None, "--store", help="Object store URL (default: NIANBAO_STORE or ./data/objects)")
+
+
+def _open_catalogue(url: str | None):
+    from crawler import env
+    from storage.catalogue import Catalogue, CatalogueError
+
+    try:
+        return Catalogue.open(env.catalogue_url(url))
+    except CatalogueError as exc:
+        err.print(f"catalogue: {exc}", highlight=False)
+        raise typer.Exit(EXIT_FAILED) from None
+
+
+def _open_store(url: str | None):
+    from crawler import env
+    from storage.objects import StoreError, open_store
+
+    try:
+        return open_store(env.store_url(url))
+    except StoreError as exc:
+        err.print(f"store: {exc}", highlight=False)
+        raise typer.Exit(EXIT_FAILED) from None
+
+
+def _parse_day(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        err.print(f"--today: {value!r} is not a date like 2026-04-01")
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+def coverage(
+    fmt: str = typer.Option("table", "--format", help="table | csv | json | md"),
+    region: Optional[str] = typer.Option(None, "--region", help="Region name or code (substring)"),
+    site: Optional[str] = typer.Option(None, "--site", help="One site id"),
+    image: Optional[Path] = typer.Option(None, "--image", help="Write an SVG heatmap (.svg, or .png with cairosvg)"),
+    today: Optional[str] = typer.Option(None, "--today", help="Judge deadlines as of this date (YYYY-MM-DD)"),
+    catalogue: Optional[str] = CatalogueOpt,
+):
+    """The agency × year matrix with totals and the list of gaps."""
+    from crawler import coverage_format as fmt_mod
+    from crawler.coverage import from_catalogue
+
+    if fmt not in FORMATS:
+        err.print(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
+        raise typer.Exit(EXIT_USAGE)
+    day = _parse_day(today)
+    cov = from_catalogue(_open_catalogue(catalogue), today=day, region=region, site_id=site)
+    if image:
+        from crawler import heatmap
+        try:
+            heatmap.write(cov, image)
+        except (RuntimeError, OSError) as exc:
+            err.print(f"--image: {exc}", highlight=False)
+            raise typer.Exit(EXIT_FAILED) from None
+        err.print(f"wrote {image} ({len(cov.rows)} agencies × {len(cov.years)} years)")
+        return
+    if fmt == "table":
+        out.print(fmt_mod.rich_table(cov))
+        totals = cov.totals()
+        out.print("totals: " + ", ".join(f"{k} {v}" for k, v in totals.items()), highlight=False)
+        gaps = cov.gaps()
+        if gaps:
+            out.print(f"gaps ({len(gaps)}):")
+            for site_id, agency, year, state in gaps:
+                out.print(f"  {site_id} {agency} {year}: {state}", highlight=False)
+        return
+    text = {"csv": fmt_mod.as_csv, "json": fmt_mod.as_json, "md": fmt_mod.as_markdown}[fmt](cov)
+    typer.echo(text, nl=not text.endswith("\n"))
+
+
+def mark_na(
+    agency: str = typer.Argument(..., help="Agency name exactly as in the coverage matrix"),
+    year: int = typer.Argument(..., help="Report year"),
+    who: str = typer.Option(..., "--who", help="Who decided"),
+    why: str = typer.Option(..., "--why", help="Why no report is owed (created later, merged, abolished...)"),
+    clear: bool = typer.Option(False, "--clear", help="Remove the mark instead"),
+    catalogue: Optional[str] = CatalogueOpt,
+):
+    """Mark an agency's year not applicable (the operator owns the machine: no token here)."""
+    if not 1990 <= year <= 2100:
+        err.print(f"year {year} is out of range")
+        raise typer.Exit(EXIT_USAGE)
+    cat = _open_catalogue(catalogue)
+    known = {s.agency for s in cat.sites()} | {r.agency for r in cat.reports()}
+    if agency not in known:
+        # Marks are keyed by name: a typo would silently mark nothing.
+        err.print(f"unknown agency {agency!r} (not a site's agency nor found in any report)")
+        raise typer.Exit(EXIT_USAGE)
+    if clear:
+        removed = cat.clear_coverage_mark(agency=agency, year=year)
+        out.print(f"{'cleared' if removed else 'no mark for'} {agency} {year}")
+        return
+    cat.set_coverage_mark(agency=agency, year=year, who=who, why=why)
+    out.print(f"marked {agency} {year} not applicable ({who}: {why})", highlight=False)
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+    catalogue: Optional[str] = CatalogueOpt,
+    store: Optional[str] = StoreOpt,
+    sites_dir: Optional[Path] = typer.Option(None, "--sites-dir", help="Sites for crawls started from the API"),
+):
+    """Web UI and JSON API. Read-only unless NIANBAO_TOKEN is set."""
+    import uvicorn
+
+    from crawler import env
+    from crawler.web import create_app
+
+    app = create_app(catalogue=_open_catalogue(catalogue), store=_open_store(store),
+                     sites_dir=str(sites_dir) if sites_dir else None)
+    mode = "token required for changes" if env.api_token() else "read-only (no NIANBAO_TOKEN)"
+    err.print(f"serving http://{host}:{port}/ ({mode}); API at /docs and /openapi.json")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def texts(
+    run: Optional[int] = typer.Option(None, "--run", help="Only files of this crawl run"),
+    catalogue: Optional[str] = CatalogueOpt,
+    store: Optional[str] = StoreOpt,
+):
+    """Make the missing plain-text renditions of archived report files (idempotent)."""
+    from crawler.renditions import RenditionStats, render_texts
+
+    stats = RenditionStats()
+    render_texts(_open_catalogue(catalogue), _open_store(store), run_id=run, stats=stats)
+    out.print(f"text renditions: {stats.made} made, {stats.already} already there, "
+              f"{stats.unreadable} without extractable text, {stats.missing} with bytes missing")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the `nianbao` app."""
+    app.command("coverage")(coverage)
+    app.command("mark-na")(mark_na)
+    app.command("serve")(serve)
+    app.command("texts")(texts)

@@ -20,6 +20,18 @@ def deadline(year: int, kind: str) -> date:
     return date(year + 1, 1, 31)
 
 
+def agency_kind(agency: str, site) -> str:
+    """Deadline kind of an agency found on a site.
+
+    The site's own agency has the configured kind. Other agencies on the same site
+    (a directory platform lists every department of a city) are people's governments
+    only when their name says so; otherwise they are departments (局, 委员会, 办公室...).
+    """
+    if agency == site.agency:
+        return site.kind
+    return "government" if "人民政府" in agency and not agency.endswith("办公室") else "department"
+
+
 def last_due_year(kind: str, today: date) -> int:
     year = today.year - 1
     while deadline(year, kind) >= today:
@@ -54,12 +66,16 @@ class Coverage:
 
 
 def compute(*, sites, reports, marks, last_outcomes: dict[str, str], today: date | None = None,
-            region: str | None = None, site_id: str | None = None) -> Coverage:
+            region: str | None = None, site_id: str | None = None,
+            changed_ids: set[int] | None = None) -> Coverage:
     """Plain inputs (rows from the catalogue), so the rule is tested from tables.
 
     sites: objects with id, agency, kind, first_year, region_name, region_code
     reports: objects with site_id, agency, year, removed_at, versions, id
     marks: objects with agency, year (not-applicable cells set by an archivist)
+    changed_ids: ids of reports whose bytes changed since first seen. Without it,
+    `versions > 1` decides; but versions counts every file of a report (page and
+    attachment), so from_catalogue passes the ids it reads from the captures.
     """
     today = today or date.today()
     sites = [s for s in sites if (site_id is None or s.id == site_id) and
@@ -74,7 +90,8 @@ def compute(*, sites, reports, marks, last_outcomes: dict[str, str], today: date
         if site is None:
             continue
         row = rows.setdefault((r.site_id, r.agency), Row(agency=r.agency, site_id=r.site_id,
-                                                          region=site.region_name, kind=site.kind))
+                                                          region=site.region_name,
+                                                          kind=agency_kind(r.agency, site)))
         row.reports.setdefault(r.year, []).append(r)
     first = min((s.first_year or 2008 for s in sites), default=2008)
     last = today.year
@@ -90,7 +107,11 @@ def compute(*, sites, reports, marks, last_outcomes: dict[str, str], today: date
             if (agency, year) in na:
                 state = NOT_APPLICABLE
             elif live:
-                state = CHANGED if any((r.versions or 1) > 1 for r in live) else FOUND
+                if changed_ids is None:
+                    changed = any((r.versions or 1) > 1 for r in live)
+                else:
+                    changed = any(r.id in changed_ids for r in live)
+                state = CHANGED if changed else FOUND
             elif found:
                 state = REMOVED
             elif year > due_until:
@@ -109,5 +130,7 @@ def from_catalogue(catalogue, **kwargs) -> Coverage:
     last_outcomes = {}
     for run in catalogue.runs(limit=10000):
         last_outcomes.setdefault(run.site_id, run.outcome)
+    changed_ids = {c.report_id for c in catalogue.captures()
+                   if c.is_report and c.report_id is not None and c.change == "changed"}
     return compute(sites=sites, reports=catalogue.reports(), marks=catalogue.coverage_marks(),
-                   last_outcomes=last_outcomes, **kwargs)
+                   last_outcomes=last_outcomes, changed_ids=changed_ids, **kwargs)

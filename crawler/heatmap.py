@@ -1,0 +1,83 @@
+"""The coverage matrix as a standalone SVG heatmap (agencies down, years across).
+
+Plain SVG text, no plotting library: it goes into reports and papers as is, and the web
+UI inlines the same colours (STATE_COLOURS is the one place they are decided).
+"""
+from __future__ import annotations
+
+from xml.sax.saxutils import escape
+
+from crawler.coverage import STATES, Coverage
+
+STATE_COLOURS = {
+    "found": "#2e7d32", "changed": "#0288d1", "removed": "#8e24aa", "missing": "#e53935",
+    "unreachable": "#f9a825", "not_yet_due": "#eeeeee", "not_applicable": "#9e9e9e",
+}
+STATE_LABELS = {
+    "found": "found", "changed": "changed since first seen", "removed": "removed from portal",
+    "missing": "missing", "unreachable": "site unreachable", "not_yet_due": "not yet due",
+    "not_applicable": "not applicable",
+}
+CELL, GAP = 16, 2
+FONT = "Noto Sans CJK SC, Source Han Sans SC, WenQuanYi Micro Hei, sans-serif"
+
+
+def _label_width(labels: list[str]) -> int:
+    # CJK glyphs are about one em wide, Latin about half; 11 px type.
+    widest = max((sum(11 if ord(ch) > 0x2E80 else 6 for ch in s) for s in labels), default=60)
+    return widest + 12
+
+
+def svg(cov: Coverage, *, title: str = "政府信息公开工作年度报告 coverage") -> str:
+    labels = [f"{r.agency} ({r.site_id})" for r in cov.rows]
+    left = _label_width(labels)
+    top = 48
+    width = left + len(cov.years) * (CELL + GAP) + 70
+    legend_y = top + len(cov.rows) * (CELL + GAP) + 16
+    height = legend_y + 20 * ((len(STATES) + 2) // 3) + 24
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}" font-family="{FONT}" font-size="11">',
+           f'<title>{escape(title)}</title>',
+           f'<text x="4" y="16" font-size="14" font-weight="bold">{escape(title)}</text>']
+    for j, year in enumerate(cov.years):
+        x = left + j * (CELL + GAP) + CELL / 2
+        out.append(f'<text x="{x}" y="{top - 6}" text-anchor="end" '
+                   f'transform="rotate(-60 {x} {top - 6})">{year}</text>')
+    out.append(f'<text x="{left + len(cov.years) * (CELL + GAP) + 4}" y="{top - 6}">found</text>')
+    for i, (row, label) in enumerate(zip(cov.rows, labels)):
+        y = top + i * (CELL + GAP)
+        out.append(f'<text x="{left - 6}" y="{y + CELL - 4}" text-anchor="end">{escape(label)}</text>')
+        for j, year in enumerate(cov.years):
+            state = row.cells.get(year)
+            if state is None:
+                continue  # before the agency's first expected year: nothing was owed
+            x = left + j * (CELL + GAP)
+            out.append(f'<rect x="{x}" y="{y}" width="{CELL}" height="{CELL}" fill="{STATE_COLOURS[state]}" '
+                       f'data-state="{state}" data-year="{year}">'
+                       f'<title>{escape(row.agency)} {year}: {STATE_LABELS[state]}</title></rect>')
+        owed = sum(1 for s in row.cells.values() if s not in ("not_yet_due", "not_applicable"))
+        have = row.count("found") + row.count("changed")
+        out.append(f'<text x="{left + len(cov.years) * (CELL + GAP) + 4}" y="{y + CELL - 4}">{have}/{owed}</text>')
+    totals = cov.totals()
+    for k, state in enumerate(STATES):
+        x = 4 + (k % 3) * 190
+        y = legend_y + (k // 3) * 20
+        out.append(f'<rect x="{x}" y="{y}" width="{CELL}" height="{CELL}" fill="{STATE_COLOURS[state]}"/>')
+        out.append(f'<text x="{x + CELL + 4}" y="{y + CELL - 4}">{STATE_LABELS[state]}: {totals[state]}</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def write(cov: Coverage, path) -> None:
+    """SVG, or PNG when the name ends in .png and cairosvg is installed."""
+    text = svg(cov)
+    name = str(path)
+    if name.lower().endswith(".png"):
+        try:
+            import cairosvg
+        except ImportError:
+            raise RuntimeError("PNG output needs the cairosvg package; write .svg instead") from None
+        cairosvg.svg2png(bytestring=text.encode("utf-8"), write_to=name)
+        return
+    with open(name, "w", encoding="utf-8") as fh:
+        fh.write(text)

@@ -1,0 +1,133 @@
+"""The JSON API: the change feed for parsers, reports, capture metadata, bytes and text.
+
+FastAPI serves its OpenAPI document at /openapi.json. State changes (coverage marks,
+crawls) need the token; everything else is read-only.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import BaseModel, Field
+
+from crawler.coverage_format import records
+from crawler.web import data, security
+from crawler.web.app import stream_capture
+
+router = APIRouter(prefix="/api", tags=["api"])
+MAX_LIMIT = 1000
+
+
+def _ctx(request: Request) -> data.Context:
+    return request.app.state.ctx
+
+
+def _capture_or_404(ctx, capture_id: int):
+    cap = data.capture(ctx.catalogue, capture_id)
+    if cap is None:
+        raise HTTPException(404, f"no capture {capture_id}")
+    return cap
+
+
+@router.get("/changes", summary="Reports and files changed since a cursor")
+def changes(request: Request, cursor: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=MAX_LIMIT)):
+    """Oldest first. Pass the returned `cursor` back to get the next page; an empty page means
+    you are up to date. Ids commit in order, so nothing is skipped under concurrent writers."""
+    rows, next_cursor = _ctx(request).catalogue.changes_since(cursor=cursor, limit=limit)
+    return {"changes": rows, "cursor": next_cursor, "more": len(rows) == limit}
+
+
+@router.get("/reports", summary="Reports with their captures")
+def reports(request: Request, site: str | None = None, year: int | None = None, agency: str | None = None):
+    cat = _ctx(request).catalogue
+    rows = [r for r in cat.reports(site_id=site) if (year is None or r.year == year)
+            and (agency is None or r.agency == agency)]
+    ids = {r.id for r in rows}
+    caps: dict[int, list] = {}
+    for c in cat.captures():
+        if c.report_id in ids:
+            caps.setdefault(c.report_id, []).append(c)
+    return [data.report_dict(r, caps.get(r.id, [])) for r in rows]
+
+
+@router.get("/captures/{capture_id}", summary="Capture metadata and provenance")
+def capture_meta(request: Request, capture_id: int):
+    ctx = _ctx(request)
+    cap = _capture_or_404(ctx, capture_id)
+    return data.capture_dict(cap, data.children(ctx.catalogue, cap.id))
+
+
+@router.get("/captures/{capture_id}/raw", summary="The archived bytes")
+def capture_raw(request: Request, capture_id: int):
+    ctx = _ctx(request)
+    return stream_capture(ctx, _capture_or_404(ctx, capture_id))
+
+
+@router.get("/captures/{capture_id}/text", summary="Plain-text rendition")
+def capture_text(request: Request, capture_id: int):
+    ctx = _ctx(request)
+    cap = _capture_or_404(ctx, capture_id)
+    text = data.text_rendition(ctx.catalogue, cap)
+    if text is None:
+        raise HTTPException(404, f"capture {capture_id} has no text rendition (run `nianbao texts`)")
+    return stream_capture(ctx, text, inline=True)
+
+
+@router.get("/coverage", summary="The agency x year matrix")
+def coverage(request: Request, region: str | None = None, site: str | None = None):
+    cov = data.coverage(_ctx(request), region=region, site_id=site)
+    return {"years": cov.years, "totals": cov.totals(), "cells": records(cov),
+            "gaps": [dict(zip(("site_id", "agency", "year", "state"), g)) for g in cov.gaps()]}
+
+
+class MarkIn(BaseModel):
+    agency: str = Field(min_length=1, max_length=200)
+    year: int = Field(ge=1990, le=2100)
+    who: str = Field(min_length=1, max_length=200)
+    why: str = Field(min_length=1, max_length=2000)
+
+
+@router.post("/marks", summary="Mark an (agency, year) cell not applicable (token)")
+def mark_na(request: Request, mark: MarkIn):
+    security.require_token(request)
+    _ctx(request).catalogue.set_coverage_mark(agency=mark.agency, year=mark.year, who=mark.who, why=mark.why)
+    return {"ok": True, **mark.model_dump()}
+
+
+@router.delete("/marks", summary="Remove a not-applicable mark (token)")
+def unmark(request: Request, agency: str, year: int):
+    security.require_token(request)
+    removed = _ctx(request).catalogue.clear_coverage_mark(agency=agency, year=year)
+    if not removed:
+        raise HTTPException(404, f"no mark for {agency} {year}")
+    return {"ok": True}
+
+
+class CrawlIn(BaseModel):
+    sites: list[str] = Field(min_length=1, max_length=100)
+
+
+@router.post("/crawl", status_code=202, summary="Start a crawl of configured sites (token)")
+def crawl(request: Request, body: CrawlIn):
+    security.require_token(request)
+    ctx = _ctx(request)
+    from crawler import env
+    from crawler.siteconfig import ConfigError, load_sites
+
+    try:
+        known = {s.id for s in load_sites(env.sites_dir(ctx.sites_dir))}
+    except ConfigError as exc:
+        raise HTTPException(409, f"site configuration has {len(exc.problems)} problem(s)") from None
+    unknown = [s for s in body.sites if s not in known]
+    if unknown:
+        raise HTTPException(404, f"unknown site id(s): {', '.join(unknown)}")
+    # Site ids were checked against the configuration; the argument list goes to exec, no shell.
+    args = [sys.executable, "-m", "crawler.cli", "crawl", *body.sites,
+            "--catalogue", ctx.catalogue.engine.url.render_as_string(hide_password=False),
+            "--store", ctx.store.url]
+    if ctx.sites_dir:
+        args += ["--sites-dir", str(ctx.sites_dir)]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ctx.crawls.append(proc)
+    return {"started": body.sites, "pid": proc.pid}

@@ -1,0 +1,106 @@
+"""Server-rendered HTML pages: coverage heatmap, agency timeline, capture provenance, runs."""
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, urlencode
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from crawler import heatmap
+from crawler.coverage import STATES
+from crawler.web import data, security
+from crawler.web.app import HERE, stream_capture
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.globals.update(colours=heatmap.STATE_COLOURS, labels=heatmap.STATE_LABELS, states=STATES)
+templates.env.filters["ts"] = lambda d: d.strftime("%Y-%m-%d %H:%M:%S UTC") if d else ""
+templates.env.filters["agency_url"] = lambda row: "/agency?" + urlencode({"site": row[0], "name": row[1]})
+
+
+def _ctx(request: Request) -> data.Context:
+    return request.app.state.ctx
+
+
+def _page(request: Request, template: str, **context) -> HTMLResponse:
+    ctx = _ctx(request)
+    return templates.TemplateResponse(request, template, {"writable": bool(ctx.token), **context})
+
+
+@router.get("/", response_class=HTMLResponse)
+def heatmap_page(request: Request, region: str = "", site: str = ""):
+    ctx = _ctx(request)
+    cov = data.coverage(ctx, region=region, site_id=site)
+    sites = ctx.catalogue.sites()
+    return _page(request, "coverage.html", cov=cov, totals=cov.totals(), gaps=cov.gaps(), sites=sites,
+                 region=region, site=site, svg_query=urlencode({"region": region, "site": site}))
+
+
+@router.get("/coverage.svg")
+def heatmap_svg(request: Request, region: str = "", site: str = ""):
+    cov = data.coverage(_ctx(request), region=region, site_id=site)
+    return Response(heatmap.svg(cov), media_type="image/svg+xml")
+
+
+@router.get("/agency", response_class=HTMLResponse)
+def agency_page(request: Request, site: str, name: str):
+    ctx = _ctx(request)
+    row, entries = data.agency_timeline(ctx, site_id=site, agency=name)
+    if row is None and not any(e.reports for e in entries):
+        raise HTTPException(404, f"no agency {name!r} on site {site!r}")
+    return _page(request, "agency.html", site=site, agency=name, row=row, entries=entries)
+
+
+@router.get("/captures/{capture_id}", response_class=HTMLResponse)
+def capture_page(request: Request, capture_id: int):
+    ctx = _ctx(request)
+    cap = data.capture(ctx.catalogue, capture_id)
+    if cap is None:
+        raise HTTPException(404, f"no capture {capture_id}")
+    kids = data.children(ctx.catalogue, cap.id)
+    parent = data.capture(ctx.catalogue, cap.parent_id) if cap.parent_id else None
+    report = next((r for r in ctx.catalogue.reports(site_id=cap.site_id) if r.id == cap.report_id), None)
+    run = next((r for r in ctx.catalogue.runs(site_id=cap.site_id, limit=10000) if r.id == cap.run_id), None)
+    screenshot = next((k for k in kids if k.kind == "screenshot"), None)
+    return _page(request, "capture.html", cap=cap, kids=kids, parent=parent, report=report, run=run,
+                 screenshot=screenshot, name=security.download_name(cap),
+                 headers=sorted((cap.headers or {}).items()))
+
+
+@router.get("/captures/{capture_id}/raw")
+def capture_raw(request: Request, capture_id: int, inline: bool = False):
+    ctx = _ctx(request)
+    cap = data.capture(ctx.catalogue, capture_id)
+    if cap is None:
+        raise HTTPException(404, f"no capture {capture_id}")
+    return stream_capture(ctx, cap, inline=inline)
+
+
+@router.get("/runs", response_class=HTMLResponse)
+def runs_page(request: Request, site: str = "", limit: int = 100):
+    runs = _ctx(request).catalogue.runs(site_id=site or None, limit=max(1, min(limit, 1000)))
+    return _page(request, "runs.html", runs=runs, site=site,
+                 stats_json=lambda r: json.dumps(r.stats or {}, ensure_ascii=False, indent=1, sort_keys=True))
+
+
+@router.post("/marks")
+async def mark_form(request: Request):
+    """HTML form post (urlencoded; parsed here so no multipart package is needed)."""
+    form = {k: v[-1] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
+    security.require_token(request, form.get("token"))
+    try:
+        year = int(form.get("year", ""))
+    except ValueError:
+        raise HTTPException(422, "year must be a number") from None
+    agency, who, why = form.get("agency", "").strip(), form.get("who", "").strip(), form.get("why", "").strip()
+    if not (agency and who and why):
+        raise HTTPException(422, "agency, who and why are all needed")
+    ctx = _ctx(request)
+    if form.get("clear"):
+        ctx.catalogue.clear_coverage_mark(agency=agency, year=year)
+    else:
+        ctx.catalogue.set_coverage_mark(agency=agency, year=year, who=who, why=why)
+    back = "/agency?" + urlencode({"site": form.get("site", ""), "name": agency}) if form.get("site") else "/"
+    return RedirectResponse(back, status_code=303)
