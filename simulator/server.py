@@ -11,6 +11,7 @@ import datetime as dt
 import email.utils
 import hashlib
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -54,6 +55,7 @@ class SimServer(ThreadingHTTPServer):
         self.world = world
         self.stats = Stats()
         self._log: collections.deque = collections.deque(maxlen=MAX_LOGGED_REQUESTS)
+        self._arrivals: collections.deque = collections.deque(maxlen=MAX_LOGGED_REQUESTS)
         self._failed_once: set[str] = set()
         self._state_lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -72,6 +74,12 @@ class SimServer(ThreadingHTTPServer):
         with self._state_lock:
             return list(self._log)
 
+    @property
+    def arrivals(self) -> list[tuple[float, str, str, str]]:
+        """(time.monotonic() the request arrived, host, method, path with query), oldest first, bounded."""
+        with self._state_lock:
+            return list(self._arrivals)
+
     def url_for(self, url: str) -> str:
         parts = urlsplit(url)
         query = f"?{parts.query}" if parts.query else ""
@@ -85,9 +93,11 @@ class SimServer(ThreadingHTTPServer):
             self._failed_once.add(key)
             return True
 
-    def log_request_row(self, row) -> None:
+    def log_request_row(self, row, arrived: float | None = None) -> None:
         with self._state_lock:
             self._log.append(row)
+            if arrived is not None:
+                self._arrivals.append((arrived, row[0], row[1], row[2]))
 
     def start(self) -> "SimServer":
         self._thread = threading.Thread(target=self.serve_forever, name="simulator", daemon=True)
@@ -150,6 +160,7 @@ class _Handler(BaseHTTPRequestHandler):
         return host, path, parts.query
 
     def _answer(self):
+        self._arrived = time.monotonic()
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         host, path, query = self._target()
@@ -213,7 +224,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True   # the client gave up (e.g. a size limit): normal for the big file
         full_path = req.path + (f"?{req.query}" if req.query else "")
         self.server.stats.count(req.host, full_path, resp.status, sent)
-        self.server.log_request_row((req.host, req.method, full_path, resp.status, dict(req.headers)))
+        self.server.log_request_row((req.host, req.method, full_path, resp.status, dict(req.headers)),
+                                    arrived=getattr(self, "_arrived", None))
 
 
 def _not_modified(req: Request, etag: str, modified: dt.date | None) -> bool:

@@ -1,0 +1,129 @@
+"""Per-host politeness shared by every worker: one request to a host per `delay` seconds,
+however many processes or machines crawl it.
+
+Scrapy's own DOWNLOAD_DELAY holds per process only; ten workers would hit a portal ten
+times as often. Here each request reserves the host's next free slot in Redis before it
+goes out: a Lua script reads the host's next-allowed time, hands out max(now, next) and
+moves next on by `delay`, atomically, on Redis's clock (workers' clocks need not agree).
+The middleware then sleeps until its slot without blocking the reactor.
+
+Settings (all NIANBAO_HOSTBUDGET_*): ENABLED (off unless the distributed overlay turns it
+on), REDIS (URL; default NIANBAO_REDIS), PREFIX (key prefix), DELAYS (host -> seconds;
+default: each host's DOWNLOAD_SLOTS delay), DEFAULT_DELAY (hosts in no slot).
+Stats: nianbao/hostbudget/waits (requests that had to wait), .../wait_seconds, .../errors.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from urllib.parse import urlsplit
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+from crawler import env
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PREFIX = "nianbao"
+
+# KEYS[1] host key; ARGV[1] delay in ms. Returns how many ms the caller must wait.
+# The key expires a little after its slot, so idle hosts leave nothing behind.
+RESERVE_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local delay = tonumber(ARGV[1])
+local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
+local slot = math.max(now, nxt)
+redis.call('SET', KEYS[1], slot + delay, 'PX', slot + delay - now + 60000)
+return slot - now
+"""
+
+
+def host_key(prefix: str, host: str) -> str:
+    return f"{prefix}:host:{host}:next"
+
+
+def delay_for(host: str, slots: dict[str, dict], default: float) -> float:
+    """The delay of the most specific DOWNLOAD_SLOTS entry naming host or a parent domain."""
+    host = host.lower()
+    if host in slots:
+        return float(slots[host].get("delay", default))
+    parent = host
+    while "." in parent:
+        parent = parent.split(".", 1)[1]
+        if parent in slots:
+            return float(slots[parent].get("delay", default))
+    return float(default)
+
+
+class HostBudgetMiddleware:
+    """Downloader middleware: wait for the host's shared slot before every request."""
+
+    def __init__(self, *, redis_url: str, prefix: str, delays: dict[str, float], default_delay: float,
+                 crawler=None):
+        self.redis_url = redis_url
+        self.prefix = prefix
+        self.delays = {h.lower(): {"delay": d} for h, d in delays.items()}
+        self.default_delay = default_delay
+        self.crawler = crawler
+        self.stats = crawler.stats if crawler else None
+        self._client = None
+        self._script = None
+        self._logged_error = False
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        s = crawler.settings
+        if not s.getbool("NIANBAO_HOSTBUDGET_ENABLED"):
+            raise NotConfigured
+        delays = s.getdict("NIANBAO_HOSTBUDGET_DELAYS") or {
+            host: slot.get("delay", 0) for host, slot in s.getdict("DOWNLOAD_SLOTS").items()}
+        mw = cls(redis_url=env.redis_url(s.get("NIANBAO_HOSTBUDGET_REDIS") or s.get("NIANBAO_REDIS")),
+                 prefix=s.get("NIANBAO_HOSTBUDGET_PREFIX") or DEFAULT_PREFIX, delays=delays,
+                 default_delay=s.getfloat("NIANBAO_HOSTBUDGET_DEFAULT_DELAY", s.getfloat("DOWNLOAD_DELAY")),
+                 crawler=crawler)
+        crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
+        return mw
+
+    def delay(self, host: str) -> float:
+        return delay_for(host, self.delays, self.default_delay)
+
+    async def reserve(self, host: str) -> float:
+        """Seconds until host's next shared slot, which is now ours."""
+        if self._client is None:
+            import redis.asyncio as aioredis
+
+            self._client = aioredis.Redis.from_url(self.redis_url, socket_timeout=10,
+                                                   socket_connect_timeout=5)
+            self._script = self._client.register_script(RESERVE_LUA)
+        wait_ms = await self._script(keys=[host_key(self.prefix, host)],
+                                     args=[int(round(self.delay(host) * 1000))])
+        return int(wait_ms) / 1000
+
+    def _inc(self, key: str, n: float = 1) -> None:
+        if self.stats is not None:
+            self.stats.inc_value(f"nianbao/hostbudget/{key}", n)
+
+    async def process_request(self, request, spider=None):
+        host = (urlsplit(request.url).hostname or "").lower()
+        if not host or self.delay(host) <= 0:
+            return None
+        try:
+            wait = await self.reserve(host)
+        except Exception as exc:  # Redis gone: stay polite on our own rather than stop crawling
+            self._inc("errors")
+            if not self._logged_error:
+                self._logged_error = True
+                log.warning("host budget unavailable (%s); waiting the full delay locally", exc)
+            wait = self.delay(host)
+        if wait > 0:
+            self._inc("waits")
+            self._inc("wait_seconds", round(wait, 3))
+            await asyncio.sleep(wait)
+        return None
+
+    async def spider_closed(self, spider, reason):
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
