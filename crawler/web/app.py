@@ -49,12 +49,15 @@ def create_app(*, catalogue=None, store=None, catalogue_url: str | None = None,
 
 def stream_capture(ctx: Context, cap, *, inline: bool = False) -> StreamingResponse:
     """The capture's bytes from the store, under its catalogue key (never one from the request)."""
-    from storage.objects import ObjectNotFound
+    from storage.objects import ObjectNotFound, StoreKeyError
 
     try:
         fh = ctx.store.open(cap.storage_key)
     except ObjectNotFound:
         raise HTTPException(410, f"capture {cap.id}: its bytes are missing from the store") from None
+    except StoreKeyError:
+        # The store validates every key; a row holding a bad one is damage, not a path to follow.
+        raise HTTPException(500, f"capture {cap.id}: the catalogue holds an invalid storage key") from None
 
     def chunks() -> Iterator[bytes]:
         try:
