@@ -23,8 +23,9 @@ store_app = typer.Typer(no_args_is_help=True, help="Object store maintenance.")
 app.add_typer(sites_app, name="sites")
 app.add_typer(store_app, name="store")
 
-out = Console()
-err = Console(stderr=True)
+# Off a terminal (cron, CI, pipes) tables keep whole words rather than wrapping at 80 columns.
+out = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 StoreOpt = typer.Option(None, "--store", help="Object store URL (default: NIANBAO_STORE or ./data/objects)")
 CatalogueOpt = typer.Option(None, "--catalogue", help="Catalogue URL (default: NIANBAO_CATALOGUE or ./data)")
@@ -159,7 +160,7 @@ def export(
     if fmt not in ("jsonl", "csv"):
         err.print(f"--format: {fmt!r} is not jsonl or csv")
         raise typer.Exit(EXIT_USAGE)
-    cat = Catalogue.open(env.catalogue_url(catalogue))
+    cat = _open_catalogue(catalogue)
     st = open_store(env.store_url(store))
     rows = cat.export_rows()
     for row in rows:
@@ -184,22 +185,62 @@ def export(
 
 @app.command()
 def runs(limit: int = typer.Option(20, "--limit"), site: Optional[str] = typer.Option(None, "--site"),
+         fmt: str = typer.Option("table", "--format", help="table | json"),
          catalogue: Optional[str] = CatalogueOpt):
     """Recent crawl runs with their counts and errors."""
     from storage.catalogue import Catalogue
 
-    cat = Catalogue.open(env.catalogue_url(catalogue))
+    if fmt not in ("table", "json"):
+        err.print(f"--format: {fmt!r} is not table or json")
+        raise typer.Exit(EXIT_USAGE)
+    cat = _open_catalogue(catalogue)
+    rows = [{"id": r.id, "site_id": r.site_id, "started_at": r.started_at.isoformat(),
+             "finished_at": r.finished_at.isoformat() if r.finished_at else None, "outcome": r.outcome,
+             "pages": r.pages or 0, "bytes": r.bytes or 0, "new": r.new_reports or 0,
+             "changed": r.changed_reports or 0, "unchanged": r.unchanged_reports or 0,
+             "removed": r.removed_reports or 0, "errors": r.errors or {}}
+            for r in cat.runs(site_id=site, limit=limit)]
+    if fmt == "json":
+        out.print_json(json.dumps(rows, ensure_ascii=False))
+        return
     table = Table(title="Crawl runs")
     for col in ("id", "site", "started", "outcome", "pages", "bytes", "new", "changed", "unchanged",
                 "removed", "errors"):
-        table.add_column(col)
-    for r in cat.runs(site_id=site, limit=limit):
-        errors = ", ".join(f"{k}×{v}" for k, v in sorted((r.errors or {}).items())) or "-"
-        table.add_row(str(r.id), r.site_id, r.started_at.strftime("%Y-%m-%d %H:%M"), r.outcome,
-                      str(r.pages or 0), str(r.bytes or 0), str(r.new_reports or 0),
-                      str(r.changed_reports or 0), str(r.unchanged_reports or 0),
-                      str(r.removed_reports or 0), errors)
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        errors = ", ".join(f"{k}×{v}" for k, v in sorted(r["errors"].items())) or "-"
+        table.add_row(str(r["id"]), r["site_id"], r["started_at"][:16].replace("T", " "), r["outcome"],
+                      str(r["pages"]), str(r["bytes"]), str(r["new"]), str(r["changed"]),
+                      str(r["unchanged"]), str(r["removed"]), errors)
     out.print(table)
+
+
+def _open_catalogue(catalogue: str | None):
+    """The catalogue, or a one-line error and exit 1 when it cannot be opened."""
+    from storage.catalogue import Catalogue, CatalogueError
+
+    try:
+        return Catalogue.open(env.catalogue_url(catalogue))
+    except CatalogueError as exc:
+        err.print(f"catalogue: {exc}")
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def fsck(repair: bool = typer.Option(False, "--repair", help="Drop rows whose object is gone; adopt orphans"),
+         store: Optional[str] = StoreOpt, catalogue: Optional[str] = CatalogueOpt):
+    """Check the catalogue against the object store: missing objects, orphans, hash mismatches."""
+    from storage.maintenance import fsck as run_fsck
+    from storage.objects import StoreError, open_store
+
+    cat = _open_catalogue(catalogue)
+    try:
+        report = run_fsck(cat, open_store(env.store_url(store)), repair=repair)
+    except StoreError as exc:
+        err.print(f"store: {exc}")
+        raise typer.Exit(EXIT_FAILED)
+    out.print(report.summary())
+    raise typer.Exit(EXIT_OK if report.ok or repair else EXIT_FAILED)
 
 
 @app.command()

@@ -34,6 +34,8 @@ class FileItem:
     derived: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     # Where the exchange sits in the run's WARC files: {"key", "offset", "length", "revisit"}
     warc: dict | None = None
+    # A 304 on revalidation: the archived object it still is ({"sha256", "size", "storage_key"})
+    unchanged: dict | None = None
 
     @property
     def is_report(self) -> bool:

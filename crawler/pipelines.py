@@ -13,10 +13,19 @@ from scrapy import signals
 
 from crawler import __version__, env
 from crawler.items import FileItem
-from storage.catalogue import Catalogue
-from storage.objects import open_store, put_content
+from scrapy.exceptions import DropItem
+
+from storage.catalogue import Catalogue, CatalogueError
+from storage.objects import StoreError, open_store, put_content
 
 log = logging.getLogger(__name__)
+
+# Errors that do not stop the run from recording what it found: not failures of a crawl.
+_NOT_INCOMPLETE = ("http_404", "http_410", "robots_disallowed")
+
+
+class ArchiveError(Exception):
+    """An item that cannot be archived as it is."""
 
 
 class ArchivePipeline:
@@ -46,6 +55,9 @@ class ArchivePipeline:
             region_name=site.region.name if site.region else None,
             region_code=site.region.code if site.region else None,
             first_year=site.first_year, config_hash=site.config_hash())
+        stale = self.catalogue.interrupt_stale_runs(site_id=site.id)
+        if stale:
+            log.warning("%s: %d earlier run(s) had died mid-crawl; marked interrupted", site.id, stale)
         self.run_id = self.catalogue.start_run(site_id=site.id, config_hash=site.config_hash(),
                                                software_version=__version__)
         spider.run_id = self.run_id
@@ -54,12 +66,26 @@ class ArchivePipeline:
     async def process_item(self, item, spider=None):
         if not isinstance(item, FileItem):
             return item
-        await asyncio.to_thread(self._archive, item)
+        try:
+            await asyncio.to_thread(self._archive, item)
+        except (ArchiveError, StoreError, CatalogueError) as exc:
+            # Nothing half-written: the object is stored before any row names it. Record and go on.
+            kind = type(exc).__name__
+            self.crawler.stats.inc_value(f"nianbao/error/archive_{kind}")
+            log.error("%s: not archived: %s", item.site_id, exc)
+            raise DropItem(str(exc)) from None
         return item
 
     def _archive(self, item: FileItem) -> None:
-        key, sha, size = put_content(self.store, item.body, content_type=item.content_type)
-        self.catalogue.record_blob(sha256=sha, size=size, storage_key=key, content_type=item.content_type)
+        if item.unchanged and self.store.exists(item.unchanged["storage_key"]):
+            # Revalidated with a 304: the archive already holds these bytes.
+            key, sha, size = (item.unchanged["storage_key"], item.unchanged["sha256"], item.unchanged["size"])
+        else:
+            if item.unchanged and not item.body:
+                raise ArchiveError(f"{item.url}: revalidated as unchanged but its archived object is gone; "
+                                   "it will be fetched in full next run")
+            key, sha, size = put_content(self.store, item.body, content_type=item.content_type)
+            self.catalogue.record_blob(sha256=sha, size=size, storage_key=key, content_type=item.content_type)
         report_id = None
         if item.report is not None:
             report_id, created = self.catalogue.upsert_report(
@@ -74,6 +100,12 @@ class ArchivePipeline:
             browser_version=item.browser_version, is_report=item.is_report, headers=item.headers,
             warc_key=(item.warc or {}).get("key"), warc_offset=(item.warc or {}).get("offset"),
             warc_length=(item.warc or {}).get("length"))
+        if item.final_url != item.url:
+            # Redirect targets (downfile.jsp -> /attach/...) are revalidated under their own URL.
+            self.catalogue.set_url_state(
+                url=item.final_url, site_id=item.site_id, etag=item.headers.get("ETag"),
+                last_modified=item.headers.get("Last-Modified"), sha256=sha, last_status=item.status,
+                last_fetched=item.fetched_at, report_id=report_id)
         for kind, (data, ctype) in item.derived.items():
             dkey, dsha, dsize = put_content(self.store, data, content_type=ctype)
             self.catalogue.record_blob(sha256=dsha, size=dsize, storage_key=dkey, content_type=ctype)
@@ -101,7 +133,23 @@ class ArchivePipeline:
             outcome = "partial"
         else:
             outcome = "ok"
+        removed = self._mark_removed(spider, reason, outcome, errors)
+        stats = self.crawler.stats.get_stats()
         plain = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in stats.items()}
         self.crawler.stats.set_value("nianbao/outcome", outcome)
         self.catalogue.finish_run(run_id=self.run_id, outcome=outcome, stats=plain, errors=errors,
-                                  pages=pages, bytes=stats.get("nianbao/archived_bytes", 0))
+                                  pages=pages, bytes=stats.get("downloader/response_bytes", 0),
+                                  removed_reports=len(removed) if removed is not None else 0)
+
+    def _mark_removed(self, spider, reason: str, outcome: str, errors: dict) -> list[int] | None:
+        """Reports not seen in a complete run are marked removed, dated now. A run cut short
+        (budget, errors, interruption) proves nothing about absence and marks nothing."""
+        incomplete = [k for k in errors if k not in _NOT_INCOMPLETE]
+        if reason != "finished" or outcome == "failed" or spider.budget_hit or incomplete:
+            self.crawler.stats.set_value("nianbao/removal_check", "skipped: run incomplete")
+            return None
+        removed = self.catalogue.mark_missing(site_id=spider.site.id, seen_urls=spider.reports_seen)
+        self.crawler.stats.set_value("nianbao/removed", len(removed))
+        if removed:
+            log.info("%s: %d reports no longer served or listed", spider.site.id, len(removed))
+        return removed

@@ -31,6 +31,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Sees answers after cookies (700) and decompression (590) are applied: a JS challenge
     # goes to the browser, its cookies come back on a plain retry.
     "crawler.rendering.ChallengeMiddleware": 580,
+    # Known URLs are revalidated; a 304 becomes the archived answer for the spider.
+    "crawler.conditional.ConditionalMiddleware": 900,
     # Next to the downloader: records exchanges as the server sent them, redirects included.
     "crawler.warcmiddleware.WarcMiddleware": 950,
 }
@@ -52,6 +54,7 @@ NIANBAO_CATALOGUE = None      # SQLAlchemy URL; None: env.catalogue_url()
 NIANBAO_PROXY = None          # explicit proxy for every request; None: standard env variables
 NIANBAO_RENDER = None         # override of every site's render mode
 NIANBAO_PROGRESS_INTERVAL = 10.0
+NIANBAO_CONDITIONAL = True    # If-None-Match / If-Modified-Since for URLs already archived
 NIANBAO_WARC = True           # write every exchange to rolling WARC files in the object store
 NIANBAO_WARC_MAX_BYTES = 256 * 1024 * 1024
 NIANBAO_WARC_TMP_DIR = None

@@ -54,7 +54,7 @@ def _plain_snapshot(response, content_type: str | None) -> dict:
     headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
     return {"url": response.request.meta.get("redirect_urls", [response.url])[0], "final_url": response.url,
             "status": response.status, "headers": headers, "body": response.body, "content_type": content_type,
-            "warc": response.meta.get("nianbao_warc")}
+            "warc": response.meta.get("nianbao_warc"), "unchanged": response.meta.get("nianbao_unchanged")}
 
 
 def visible_text(html: str) -> str:
@@ -126,7 +126,7 @@ class ReportsSpider(scrapy.Spider):
 
     def _file_request(self, url: str, *, report: ReportRef, source: str) -> Request:
         return Request(url, callback=self.parse_file, errback=self.on_error, priority=2000,
-                       meta={"nianbao_report": report, "nianbao_source": source},
+                       meta={"nianbao_report": report, "nianbao_source": source, "nianbao_kind": "file"},
                        headers={"Referer": source})
 
     # -- callbacks -----------------------------------------------------------------------
@@ -252,7 +252,8 @@ class ReportsSpider(scrapy.Spider):
             # Drawn by script from data no adapter reached: learn the shape, ask the browser.
             self.memory.remember(response.url)
             self._stat("render/needed")
-            meta = {k: v for k, v in response.meta.items() if k.startswith("nianbao_") and k != "nianbao_warc"}
+            meta = {k: v for k, v in response.meta.items()
+                    if k.startswith("nianbao_") and k not in ("nianbao_warc", "nianbao_unchanged", "nianbao_revalidating")}
             meta["nianbao_plain"] = _plain_snapshot(response, content_type)
             out.append(Request(response.url, callback=self.parse_rendered, errback=self.on_render_error,
                                dont_filter=True, priority=response.request.priority + 1,
@@ -421,7 +422,7 @@ class ReportsSpider(scrapy.Spider):
             status=plain["status"], headers=plain["headers"], body=plain["body"],
             content_type=plain["content_type"], filename=filename_from_headers(cd, plain["final_url"]),
             fetched_at=datetime.now(timezone.utc), kind="page", report=report, rendered=False,
-            browser_version=browser, derived=derived, warc=plain.get("warc"))
+            browser_version=browser, derived=derived, warc=plain.get("warc"), unchanged=plain.get("unchanged"))
 
     def _file_item(self, response, *, kind: str, report: ReportRef, source: str | None,
                    content_type: str | None) -> FileItem:
@@ -432,6 +433,6 @@ class ReportsSpider(scrapy.Spider):
             site_id=self.site.id, url=request_url, final_url=response.url, source_page=source,
             status=response.status, headers=headers, body=response.body, content_type=content_type,
             filename=filename_from_headers(cd, response.url), fetched_at=datetime.now(timezone.utc),
-            warc=response.meta.get("nianbao_warc"),
+            warc=response.meta.get("nianbao_warc"), unchanged=response.meta.get("nianbao_unchanged"),
             kind=kind, report=report, rendered="playwright" in response.flags or
             bool(response.meta.get("playwright")), browser_version=response.meta.get("nianbao_browser"))

@@ -189,10 +189,18 @@ class Catalogue:
             run = s.get(CrawlRun, run_id)
             if run is None:
                 raise UnknownRecord(f"no crawl run {run_id}")
-            counted = dict(s.execute(
-                sa.select(Capture.change, sa.func.count(sa.distinct(Capture.report_id)))
-                .where(Capture.run_id == run_id, Capture.is_report, col(Capture.report_id).is_not(None))
-                .group_by(Capture.change)).all())
+            # One verdict per report: changed if any of its files changed, else new if any is
+            # new, else unchanged.
+            rank = {"unchanged": 0, "new": 1, "changed": 2}
+            per_report: dict[int, str] = {}
+            for rid, change in s.execute(
+                    sa.select(Capture.report_id, Capture.change)
+                    .where(Capture.run_id == run_id, Capture.is_report, col(Capture.report_id).is_not(None))).all():
+                if change in rank and rank[change] >= rank.get(per_report.get(rid, "unchanged"), 0):
+                    per_report[rid] = change
+            counted: dict[str, int] = {}
+            for change in per_report.values():
+                counted[change] = counted.get(change, 0) + 1
             removed = s.scalar(sa.select(sa.func.count()).select_from(Report).where(
                 Report.site_id == run.site_id, col(Report.removed_at) >= run.started_at))
             run.finished_at = utcnow()
@@ -211,6 +219,16 @@ class Catalogue:
             return run
 
         return self._write("finish_run", fn)
+
+    def interrupt_stale_runs(self, *, site_id: str) -> int:
+        """Runs of a site still marked running (their process died) become interrupted."""
+        def fn(s: Session) -> int:
+            result = s.execute(sa.update(CrawlRun)
+                               .where(CrawlRun.site_id == site_id, CrawlRun.outcome == "running")
+                               .values(outcome="interrupted", finished_at=utcnow()))
+            return result.rowcount or 0
+
+        return self._write("interrupt_stale_runs", fn)
 
     def runs(self, *, site_id: str | None = None, limit: int = 50) -> list[CrawlRun]:
         """Most recent first."""
@@ -239,7 +257,7 @@ class Catalogue:
             # Insert-or-nothing, then update: portable, and race-free because the losing
             # INSERT waits for the winner's commit and then finds its row.
             ins = self._insert(Report).values(site_id=site_id, agency=agency, year=year, title=title,
-                                              url=url, first_seen=seen_at, last_seen=seen_at, versions=0)
+                                              url=url, first_seen=seen_at, last_seen=seen_at, versions=1)
             new_id = s.execute(ins.on_conflict_do_nothing(index_elements=["site_id", "url"])
                                .returning(Report.id)).scalar()
             if new_id is not None:
@@ -293,7 +311,8 @@ class Catalogue:
                                   else "unchanged" if previous == capture.sha256 else "changed")
             s.add(capture)
             s.flush()
-            if capture.report_id is not None and capture.is_report and capture.change != "unchanged":
+            # A version is new bytes at a URL the report already had; its first files are version 1.
+            if capture.report_id is not None and capture.is_report and capture.change == "changed":
                 s.execute(sa.update(Report).where(Report.id == capture.report_id)
                           .values(versions=Report.versions + 1))
             if capture.parent_id is None:
@@ -341,6 +360,12 @@ class Catalogue:
         return self._read("get_url_state", lambda s: s.get(UrlState, url))
 
     url_state = get_url_state  # the name docs/design.md uses
+
+    def url_states(self, *, site_id: str) -> dict[str, tuple[UrlState, Blob | None]]:
+        """Every known URL of a site with the blob it last held, for conditional requests."""
+        stmt = (select(UrlState, Blob).join(Blob, Blob.sha256 == UrlState.sha256, isouter=True)
+                .where(UrlState.site_id == site_id))
+        return self._read("url_states", lambda s: {st.url: (st, blob) for st, blob in s.exec(stmt)})
 
     def set_url_state(self, *, url: str, **fields: Any) -> None:
         """Insert or update; fields not given keep their stored value."""

@@ -110,7 +110,7 @@ class Report(SQLModel, table=True):
     first_seen: datetime = _ts(default_factory=utcnow)
     last_seen: datetime = _ts(default_factory=utcnow)
     removed_at: Optional[datetime] = _ts(default=None)
-    versions: int = 0
+    versions: int = 1
 
 
 class Blob(SQLModel, table=True):

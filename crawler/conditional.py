@@ -1,0 +1,108 @@
+"""Revalidate what the archive already holds: conditional requests for known URLs.
+
+A URL the catalogue has archived before is requested with If-None-Match / If-Modified-Since.
+A 304 becomes, for the spider, the archived answer (pages: the stored bytes, so their links can
+be read again; files: no body at all, only the known hash), flagged `nianbao_unchanged` so the
+pipeline records an unchanged capture and stores nothing. The 304 itself is what the WARC
+records, since the WARC middleware sits nearer the downloader.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Headers
+from scrapy.responsetypes import responsetypes
+
+from crawler import env
+
+log = logging.getLogger(__name__)
+
+
+def conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers
+
+
+class ConditionalMiddleware:
+    def __init__(self, crawler, *, catalogue_url: str, store_url: str):
+        self.crawler = crawler
+        self.catalogue_url = catalogue_url
+        self.store_url = store_url
+        self.states: dict = {}
+        self.store = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        s = crawler.settings
+        if not s.getbool("NIANBAO_CONDITIONAL", True):
+            raise NotConfigured
+        mw = cls(crawler, catalogue_url=env.catalogue_url(s.get("NIANBAO_CATALOGUE")),
+                 store_url=env.store_url(s.get("NIANBAO_STORE")))
+        crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
+        return mw
+
+    def spider_opened(self, spider):
+        from storage.catalogue import Catalogue
+        from storage.objects import open_store
+
+        site = getattr(spider, "site", None)
+        if site is None:
+            return
+        try:
+            catalogue = Catalogue.open(self.catalogue_url)
+            self.states = catalogue.url_states(site_id=site.id)
+            self.store = open_store(self.store_url)
+        except Exception as exc:  # the pipeline reports an unusable catalogue; here: full fetches
+            log.warning("conditional requests off for %s: %s", site.id, exc)
+            self.states = {}
+        self.crawler.stats.set_value("nianbao/known_urls", len(self.states))
+
+    def process_request(self, request, spider=None):
+        if request.method != "GET" or request.meta.get("playwright") or request.meta.get("nianbao_no_revalidate"):
+            return None
+        known = self.states.get(request.url)
+        if known is None:
+            return None
+        state, blob = known
+        if blob is None or not (state.etag or state.last_modified):
+            return None
+        for name, value in conditional_headers(state.etag, state.last_modified).items():
+            request.headers.setdefault(name, value)
+        request.meta["nianbao_revalidating"] = request.url
+        return None
+
+    async def process_response(self, request, response, spider=None):
+        url = request.meta.get("nianbao_revalidating")
+        if response.status != 304 or url != request.url:
+            return response
+        state, blob = self.states[url]
+        stats = self.crawler.stats
+        stats.inc_value("nianbao/revalidated_unchanged")
+        unchanged = {"sha256": blob.sha256, "size": blob.size, "storage_key": blob.storage_key}
+        if request.meta.get("nianbao_kind") == "file":
+            body = b""
+        else:
+            try:
+                body = await asyncio.to_thread(self.store.get, blob.storage_key)
+            except Exception as exc:  # archived bytes unreadable: fetch again in full
+                log.warning("archived copy of %s unreadable (%s): fetching it again", url, exc)
+                stats.inc_value("nianbao/revalidate_refetch")
+                retry = request.replace(dont_filter=True)
+                retry.meta["nianbao_no_revalidate"] = True
+                for name in ("If-None-Match", "If-Modified-Since"):
+                    retry.headers.pop(name, None)
+                return retry
+        request.meta["nianbao_unchanged"] = unchanged
+        headers = Headers(response.headers)
+        if blob.content_type:
+            headers["Content-Type"] = blob.content_type
+        cls = responsetypes.from_args(headers=headers, url=request.url, body=body)
+        return cls(url=request.url, status=200, headers=headers, body=body, request=request,
+                   flags=["revalidated"])

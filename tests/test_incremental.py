@@ -1,0 +1,133 @@
+"""Harvesting again: unchanged farms cost little, changes and removals are noticed, and a
+crawler killed mid-run loses and duplicates nothing when run again."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import simulator
+from storage.catalogue import Catalogue
+from storage.maintenance import fsck
+from storage.objects import open_store
+from tests.harness import REPO, harvest, nianbao, write_sites
+
+FAMILIES = {"static", "trs", "hanweb"}
+FAST = {"politeness": {"delay": 0, "concurrency": 4}}
+
+
+def _truth(world):
+    ids = {p.site_id for p in world.portals if p.family in FAMILIES}
+    return {(t.site_id, t.agency, t.year) for t in world.truth if t.site_id in ids}
+
+
+def _live(cat):
+    return {(r.site_id, r.agency, r.year) for r in cat.reports() if r.removed_at is None}
+
+
+@pytest.fixture(scope="module")
+def three_harvests(tmp_path_factory):
+    """epoch 0, epoch 0 again, then epoch 1 (changed, removed, added reports), one archive."""
+    tmp = tmp_path_factory.mktemp("incremental")
+    out = []
+    for epoch in (0, 0, 1):
+        world = simulator.World(seed=0, size="tiny", epoch=epoch)
+        with simulator.serve(world) as server:
+            result = harvest(world, server, tmp, families=FAMILIES, overrides=FAST)
+            served = server.stats.bytes_served
+        assert result.proc.returncode == 0, result.proc.stderr[-3000:]
+        cat = Catalogue.open(result.catalogue_url)
+        runs = sorted(cat.runs(limit=100), key=lambda r: r.id)[-len(FAMILIES):]
+        out.append({"world": world, "served": served, "runs": runs, "cat": cat, "result": result,
+                    "blobs": {b.sha256 for b in cat.blobs()}, "live": _live(cat)})
+    return out
+
+
+def test_second_crawl_of_unchanged_farm_stores_nothing_new(three_harvests):
+    first, second, _ = three_harvests
+    assert second["blobs"] == first["blobs"]
+    assert all(r.new_reports == 0 and r.changed_reports == 0 and r.removed_reports == 0 for r in second["runs"])
+    assert sum(r.unchanged_reports for r in second["runs"]) == len(_truth(first["world"]))
+    assert all((r.stats or {}).get("nianbao/revalidated_unchanged", 0) > 0 for r in second["runs"])
+    assert second["served"] < 0.6 * first["served"]
+    assert second["live"] == _truth(first["world"])
+
+
+def test_changes_removals_and_additions_are_recorded(three_harvests):
+    first, _, third = three_harvests
+    world0, world1 = first["world"], third["world"]
+    cat = third["cat"]
+    assert _live(cat) == _truth(world1)
+    removed = {(r.site_id, r.agency, r.year) for r in cat.reports() if r.removed_at is not None}
+    assert removed and removed == _truth(world0) - _truth(world1)
+    # Objects of removed reports are kept.
+    store = open_store(third["result"].store_url)
+    assert first["blobs"] <= third["blobs"]
+    assert all(store.exists(b.storage_key) for b in cat.blobs())
+    changed = [r for r in cat.reports() if r.versions > 1]
+    assert changed, "epoch 1 changes some reports' bytes"
+    for report in changed:
+        shas = {c.sha256 for c in cat.captures(report_id=report.id) if c.kind in ("page", "attachment")}
+        assert len(shas) >= 2          # the old version and the new one, both kept
+    runs = third["runs"]
+    assert sum(r.removed_reports for r in runs) == len(removed)
+    assert sum(r.changed_reports for r in runs) >= len(changed)
+    assert sum(r.new_reports for r in runs) == len(_truth(world1) - _truth(world0))
+
+
+def test_runs_command_lists_counts(three_harvests):
+    result = three_harvests[-1]["result"]
+    proc = nianbao("runs", "--format", "json", "--catalogue", result.catalogue_url)
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)
+    assert len(rows) == 9 and all(r["outcome"] == "ok" for r in rows)
+    assert sum(r["removed"] for r in rows[:3]) > 0 and sum(r["unchanged"] for r in rows[3:6]) > 0
+    table = nianbao("runs", "--catalogue", result.catalogue_url)
+    assert table.returncode == 0 and "unchanged" in table.stdout
+
+
+def test_sigkill_mid_crawl_then_rerun_loses_and_duplicates_nothing(tmp_path):
+    world = simulator.World(seed=0, size="tiny")
+    families = {"static", "trs", "hanweb", "xxgk"}
+    ids = {p.site_id for p in world.portals if p.family in families}
+    truth = {(t.site_id, t.agency, t.year) for t in world.truth if t.site_id in ids}
+    data = tmp_path / "data"
+    catalogue_url = f"sqlite:///{data / 'catalogue.sqlite'}"
+    store_url = (data / "objects").as_uri()
+    with simulator.serve(world) as server:
+        sites = tmp_path / "sites"
+        write_sites(world, sites, families=families, overrides={"politeness": {"delay": 0.05, "concurrency": 1}})
+        args = [sys.executable, "-m", "crawler.cli", "crawl", "--all", "--sites-dir", str(sites),
+                "--proxy", server.proxy_url, "--catalogue", catalogue_url, "--store", store_url]
+        proc = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.time() + 120
+            while time.time() < deadline:
+                time.sleep(0.5)
+                if (data / "catalogue.sqlite").exists():
+                    try:
+                        if len(Catalogue.open(catalogue_url, migrate=False).captures()) >= 15:
+                            break
+                    except Exception:
+                        pass
+            assert proc.poll() is None, "the crawl finished before it could be killed"
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        partial = Catalogue.open(catalogue_url)
+        assert _live(partial) < truth       # really cut short
+        rerun = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    cat = Catalogue.open(catalogue_url)
+    assert _live(cat) == truth
+    urls = [r.url for r in cat.reports()]
+    assert len(urls) == len(set(urls))
+    assert {r.outcome for r in cat.runs(limit=100)} <= {"ok", "partial", "interrupted"}
+    assert any(r.outcome == "interrupted" for r in cat.runs(limit=100))
+    report = fsck(cat, open_store(store_url))
+    assert not report.missing and not report.mismatched
