@@ -244,6 +244,35 @@ def fsck(repair: bool = typer.Option(False, "--repair", help="Drop rows whose ob
 
 
 @app.command()
+def schedule(
+    sites_dir: Optional[Path] = typer.Option(None, "--sites-dir"),
+    concurrency: int = typer.Option(2, "--concurrency", min=1, help="Crawls running at once"),
+    interval: float = typer.Option(60.0, "--interval", help="Seconds between checks"),
+    once: bool = typer.Option(False, "--once", help="One pass: start what is due, wait for it, exit"),
+    store: Optional[str] = StoreOpt,
+    catalogue: Optional[str] = CatalogueOpt,
+):
+    """Long-lived scheduler: start each site's crawl when its cron schedule is due (UTC)."""
+    from crawler.schedule import Scheduler
+    from crawler.siteconfig import ConfigError, load_sites
+
+    directory = str(env.sites_dir(str(sites_dir) if sites_dir else None))
+    try:
+        load_sites(directory)
+    except ConfigError as exc:
+        _config_error(exc)
+    scheduler = Scheduler(sites_dir=directory, catalogue_url=env.catalogue_url(catalogue),
+                          store_url=env.store_url(store), concurrency=concurrency, interval=interval)
+    if once:
+        started = scheduler.tick()
+        out.print(f"started: {', '.join(started) or 'nothing due'}")
+        scheduler.wait()
+        return
+    out.print(f"scheduling {directory} every {interval:g}s, at most {concurrency} crawl(s) at once")
+    scheduler.run_forever()
+
+
+@app.command()
 def demo(size: str = typer.Option("tiny", "--size", help="tiny | small"),
          data: Path = typer.Option(Path("data/demo"), "--data", help="Where the demo archive goes"),
          log_level: str = typer.Option("WARNING", "--log-level")):

@@ -1,0 +1,123 @@
+"""When is a site due, and the long-lived scheduler that starts due crawls.
+
+Due means: the site has a cron `schedule` and its cron fired since the last run started (or it
+never ran). A run that died or failed is tried again once `retry_after` has passed, without
+waiting for the next fire. All state is in the catalogue, so a restarted scheduler carries on
+where it was. Cron times are UTC.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from croniter import croniter
+
+from crawler.siteconfig import SiteConfig
+
+log = logging.getLogger("nianbao.schedule")
+RETRY_AFTER = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class LastRun:
+    started_at: datetime
+    outcome: str
+
+
+def is_due(schedule: str | None, last: LastRun | None, now: datetime, *,
+           retry_after: timedelta = RETRY_AFTER) -> bool:
+    if not schedule:
+        return False
+    if last is None:
+        return True
+    if last.outcome == "running":
+        return False
+    if last.outcome in ("failed", "interrupted") and now - last.started_at >= retry_after:
+        return True
+    fired = croniter(schedule, now).get_prev(datetime)
+    return last.started_at < fired
+
+
+def last_runs(catalogue_url: str) -> dict[str, LastRun]:
+    from storage.catalogue import Catalogue
+
+    cat = Catalogue.open(catalogue_url)
+    out: dict[str, LastRun] = {}
+    for run in cat.runs(limit=100_000):      # newest first
+        out.setdefault(run.site_id, LastRun(run.started_at, run.outcome))
+    return out
+
+
+def due_sites(sites: list[SiteConfig], *, catalogue_url: str, now: datetime | None = None) -> list[SiteConfig]:
+    now = now or datetime.now(timezone.utc)
+    last = last_runs(catalogue_url)
+    return [s for s in sites if is_due(s.schedule, last.get(s.id), now)]
+
+
+class Scheduler:
+    """Starts `nianbao crawl SITE` for due sites, at most `concurrency` at once."""
+
+    def __init__(self, *, sites_dir: str, catalogue_url: str, store_url: str, concurrency: int = 2,
+                 interval: float = 60.0, extra_args: list[str] | None = None):
+        self.sites_dir = sites_dir
+        self.catalogue_url = catalogue_url
+        self.store_url = store_url
+        self.concurrency = concurrency
+        self.interval = interval
+        self.extra_args = extra_args or []
+        self.running: dict[str, subprocess.Popen] = {}
+        self.stopping = False
+
+    def _command(self, site_id: str) -> list[str]:
+        return [sys.executable, "-m", "crawler.cli", "crawl", site_id, "--sites-dir", self.sites_dir,
+                "--catalogue", self.catalogue_url, "--store", self.store_url, *self.extra_args]
+
+    def reap(self) -> None:
+        for site_id, proc in list(self.running.items()):
+            code = proc.poll()
+            if code is not None:
+                log.info("crawl of %s ended with exit code %s", site_id, code)
+                del self.running[site_id]
+
+    def tick(self) -> list[str]:
+        """One pass: reap finished crawls, start due ones. Returns the site ids started."""
+        from crawler.siteconfig import load_sites
+
+        self.reap()
+        started = []
+        sites = load_sites(self.sites_dir)
+        for site in due_sites(sites, catalogue_url=self.catalogue_url):
+            if self.stopping or len(self.running) >= self.concurrency:
+                break
+            if site.id in self.running:
+                continue
+            log.info("starting crawl of %s", site.id)
+            self.running[site.id] = subprocess.Popen(self._command(site.id))
+            started.append(site.id)
+        return started
+
+    def wait(self) -> None:
+        while self.running:
+            self.reap()
+            time.sleep(0.5)
+
+    def stop(self, *_args) -> None:
+        self.stopping = True
+        for proc in self.running.values():
+            proc.send_signal(signal.SIGTERM)   # Scrapy closes cleanly on the first SIGTERM
+
+    def run_forever(self) -> None:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+        while not self.stopping:
+            self.tick()
+            deadline = time.time() + self.interval
+            while time.time() < deadline and not self.stopping:
+                time.sleep(0.5)
+                self.reap()
+        self.wait()

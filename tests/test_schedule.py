@@ -1,0 +1,46 @@
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+import simulator
+from crawler.schedule import LastRun, is_due
+from storage.catalogue import Catalogue
+from tests.harness import nianbao, write_sites
+
+NOW = datetime(2026, 3, 2, 3, 30, tzinfo=timezone.utc)     # a Monday
+H = timedelta(hours=1)
+
+
+@pytest.mark.parametrize("schedule,last,expected", [
+    (None, None, False),                                             # no schedule: never due
+    ("0 3 * * 1", None, True),                                       # never ran
+    ("0 3 * * 1", LastRun(NOW - 2 * H, "ok"), True),                 # fired at 03:00 after last start
+    ("0 3 * * 1", LastRun(NOW - 0.25 * H, "ok"), False),             # started after the fire
+    ("0 3 * * 1", LastRun(NOW - 0.25 * H, "running"), False),        # still running
+    ("0 4 * * 1", LastRun(NOW - 24 * H, "ok"), False),               # fires later today
+    ("0 3 * * 1", LastRun(NOW - 0.5 * H, "failed"), False),          # failed, too recent to retry
+    ("0 3 1 * *", LastRun(NOW - 2 * H, "interrupted"), True),        # died: retried after an hour
+    ("*/15 * * * *", LastRun(NOW - 0.3 * H, "ok"), True),
+])
+def test_is_due(schedule, last, expected):
+    assert is_due(schedule, last, NOW) is expected
+
+
+def test_crawl_due_and_scheduler_once_survive_restart(tmp_path):
+    world = simulator.World(seed=0, size="tiny")
+    sites = tmp_path / "sites"
+    write_sites(world, sites, families={"static"}, overrides={"politeness": {"delay": 0, "concurrency": 4},
+                                                              "schedule": "0 0 1 1 *"})
+    write_sites(world, sites, families={"trs"}, overrides={"politeness": {"delay": 0, "concurrency": 4}})
+    catalogue = f"sqlite:///{tmp_path / 'cat.sqlite'}"
+    store = (tmp_path / "objects").as_uri()
+    with simulator.serve(world) as server:
+        common = ["--sites-dir", str(sites), "--catalogue", catalogue, "--store", store]
+        first = nianbao("crawl", "--due", "--proxy", server.proxy_url, *common)
+        assert first.returncode == 0, first.stderr[-2000:]
+        runs = Catalogue.open(catalogue).runs()
+        assert [r.site_id for r in runs] == ["jiangyin-kjj"]          # scheduled and never run: due
+        again = nianbao("crawl", "--due", *common)                      # a fresh process: state in catalogue
+        assert again.returncode == 0 and "no site is due" in again.stdout
+        once = nianbao("schedule", "--once", *common)
+        assert once.returncode == 0 and "nothing due" in once.stdout
