@@ -31,8 +31,8 @@ def _label_width(labels: list[str]) -> int:
 def svg(cov: Coverage, *, title: str = "政府信息公开工作年度报告 coverage") -> str:
     labels = [f"{r.agency} ({r.site_id})" for r in cov.rows]
     left = _label_width(labels)
-    top = 48
-    width = left + len(cov.years) * (CELL + GAP) + 70
+    top = 66   # room for the rotated year labels
+    width = max(left + len(cov.years) * (CELL + GAP) + 70, 3 * 190)
     legend_y = top + len(cov.rows) * (CELL + GAP) + 16
     height = legend_y + 20 * ((len(STATES) + 2) // 3) + 24
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -41,8 +41,7 @@ def svg(cov: Coverage, *, title: str = "政府信息公开工作年度报告 cov
            f'<text x="4" y="16" font-size="14" font-weight="bold">{escape(title)}</text>']
     for j, year in enumerate(cov.years):
         x = left + j * (CELL + GAP) + CELL / 2
-        out.append(f'<text x="{x}" y="{top - 6}" text-anchor="end" '
-                   f'transform="rotate(-60 {x} {top - 6})">{year}</text>')
+        out.append(f'<text x="{x}" y="{top - 4}" transform="rotate(-60 {x} {top - 4})">{year}</text>')
     out.append(f'<text x="{left + len(cov.years) * (CELL + GAP) + 4}" y="{top - 6}">found</text>')
     for i, (row, label) in enumerate(zip(cov.rows, labels)):
         y = top + i * (CELL + GAP)

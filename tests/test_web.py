@@ -165,12 +165,15 @@ def test_mark_not_applicable_needs_the_token(base_url, page, archive):
     page.click("#heatmap tr[data-site=jiangyin-kjj] td.cell[data-state=missing] a")
     row = page.locator("#timeline tr[data-state=missing]").first
     year = int(row.get_attribute("data-year"))
+    agency_url = page.url
     row.locator("input[name=who]").fill("档案员")
     row.locator("input[name=why]").fill("机构尚未设立")
     row.locator("input[name=token]").fill("wrong")
-    row.locator("button").click()
+    with page.expect_response(lambda r: r.url.endswith("/marks")) as refused:
+        row.locator("button").click()
+    assert refused.value.status == 403
     assert not any(m.year == year for m in cat.coverage_marks())
-    page.go_back()
+    page.goto(agency_url)
     row = page.locator(f"#timeline tr[data-year='{year}']")
     row.locator("input[name=who]").fill("档案员")
     row.locator("input[name=why]").fill("机构尚未设立")
@@ -214,3 +217,33 @@ def test_raw_of_unknown_capture_is_404(base_url):
     for path in ("/api/captures/99999999/raw", "/captures/99999999/raw", "/api/captures/99999999/text"):
         status, _ = _raw_get(base_url, path)
         assert status == 404, path
+
+
+def _png(width: int = 4, height: int = 3) -> bytes:
+    import struct
+    import zlib
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+    rows = b"".join(b"\x00" + b"\xcc\x22\x22" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def test_capture_page_shows_its_screenshot(base_url, page, archive):
+    from storage.catalogue import Catalogue
+    from storage.objects import open_store, put_content
+
+    cat = Catalogue.open(archive.catalogue_url)
+    store = open_store(archive.store_url)
+    parent = next(c for c in cat.captures() if c.kind == "page" and c.is_report)
+    key, sha, size = put_content(store, _png(), content_type="image/png")
+    cat.record_blob(sha256=sha, size=size, storage_key=key, content_type="image/png")
+    shot = cat.add_capture(run_id=parent.run_id, site_id=parent.site_id, report_id=parent.report_id,
+                           parent_id=parent.id, kind="screenshot", url=parent.url, sha256=sha, size=size,
+                           storage_key=key, content_type="image/png", rendered=True)
+    page.goto(f"{base_url}/captures/{parent.id}")
+    img = page.wait_for_selector("img.screenshot")
+    assert img.get_attribute("src") == f"/captures/{shot}/raw?inline=1"
+    assert page.evaluate("() => document.querySelector('img.screenshot').naturalWidth") == 4
