@@ -28,6 +28,27 @@ def _frontier(redis: str | None, prefix: str):
         raise typer.Exit(EXIT_FAILED)
 
 
+def _migrate_catalogue(url: str, attempts: int = 5) -> None:
+    """Bring the catalogue to the latest migration before any crawl starts. Workers started
+    together race to create Alembic's own table on an empty database; the loser finds the
+    schema there on its next try."""
+    import random
+    import time
+
+    from storage.catalogue import Catalogue
+
+    for attempt in range(attempts):
+        try:
+            Catalogue.open(url).close()
+            return
+        except Exception as exc:
+            if attempt == attempts - 1:
+                err.print(f"cannot migrate catalogue {url}: {type(exc).__name__}: {str(exc).splitlines()[0]}",
+                          highlight=False)
+                raise typer.Exit(EXIT_FAILED)
+            time.sleep(0.5 + random.random())
+
+
 def enqueue(
     site_ids: list[str] = typer.Argument(None, help="Site ids from the sites directory"),
     all_sites: bool = typer.Option(False, "--all", help="Every site in the sites directory"),
@@ -106,6 +127,7 @@ def worker(
         err.print("--max-sites must be at least 1")
         raise typer.Exit(EXIT_USAGE)
     frontier = _frontier(redis, prefix)
+    _migrate_catalogue(env.catalogue_url(catalogue))
     me = worker_id()
     redis_url = env.redis_url(redis)
     common = dict(store=store, catalogue=catalogue, render=render, proxy=proxy, max_bytes=max_bytes,

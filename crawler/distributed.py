@@ -243,8 +243,14 @@ def distributed_settings(settings, *, redis_url: str | None = None, prefix: str 
     put("NIANBAO_HOSTBUDGET_PREFIX", prefix)
     put("NIANBAO_HOSTBUDGET_DELAYS", {host: slot.get("delay", 0) for host, slot in slots.items()})
     put("NIANBAO_HOSTBUDGET_DEFAULT_DELAY", settings.getfloat("DOWNLOAD_DELAY"))
-    put("DOWNLOAD_SLOTS", {host: {**slot, "delay": 0, "jitter": 0} for host, slot in slots.items()})
+    put("NIANBAO_HOSTBUDGET_CONCURRENCY", {host: slot.get("concurrency", settings.getint(
+        "CONCURRENT_REQUESTS_PER_DOMAIN")) for host, slot in slots.items()})
+    # The host budget is the one gate (see crawler.hostbudget): Scrapy's slots stay wide open.
+    wide = settings.getint("CONCURRENT_REQUESTS")
+    put("DOWNLOAD_SLOTS", {host: {**slot, "delay": 0, "jitter": 0, "concurrency": wide}
+                           for host, slot in slots.items()})
     put("DOWNLOAD_DELAY", 0)
+    put("CONCURRENT_REQUESTS_PER_DOMAIN", wide)
 
     middlewares = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
     # Just before the WARC recorder (950): retries and redirects pass here again, and the

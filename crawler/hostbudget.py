@@ -7,6 +7,12 @@ goes out: a Lua script reads the host's next-allowed time, hands out max(now, ne
 moves next on by `delay`, atomically, on Redis's clock (workers' clocks need not agree).
 The middleware then sleeps until its slot without blocking the reactor.
 
+Why the middleware also caps concurrency per host: a request that waited for its slot and
+then queued again in Scrapy's download slot (full with slow downloads) would leave late,
+next to the one after it, and two requests would reach the host together. So in distributed
+mode Scrapy's slots are left wide open and this middleware is the one gate: at most
+`concurrency` requests per host in flight per worker, each leaving at its shared slot time.
+
 Settings (all NIANBAO_HOSTBUDGET_*): ENABLED (off unless the distributed overlay turns it
 on), REDIS (URL; default NIANBAO_REDIS), PREFIX (key prefix), DELAYS (host -> seconds;
 default: each host's DOWNLOAD_SLOTS delay), DEFAULT_DELAY (hosts in no slot).
@@ -26,6 +32,7 @@ from crawler import env
 log = logging.getLogger(__name__)
 
 DEFAULT_PREFIX = "nianbao"
+HELD = "nianbao_hostbudget_held"   # request meta: this request holds a concurrency place
 
 # KEYS[1] host key; ARGV[1] delay in ms. Returns how many ms the caller must wait.
 # The key expires a little after its slot, so idle hosts leave nothing behind.
@@ -44,28 +51,39 @@ def host_key(prefix: str, host: str) -> str:
     return f"{prefix}:host:{host}:next"
 
 
+def _entry(host: str, slots: dict[str, dict]) -> dict | None:
+    host = host.lower()
+    while True:
+        if host in slots:
+            return slots[host]
+        if "." not in host:
+            return None
+        host = host.split(".", 1)[1]
+
+
 def delay_for(host: str, slots: dict[str, dict], default: float) -> float:
     """The delay of the most specific DOWNLOAD_SLOTS entry naming host or a parent domain."""
-    host = host.lower()
-    if host in slots:
-        return float(slots[host].get("delay", default))
-    parent = host
-    while "." in parent:
-        parent = parent.split(".", 1)[1]
-        if parent in slots:
-            return float(slots[parent].get("delay", default))
-    return float(default)
+    entry = _entry(host, slots)
+    return float(entry.get("delay", default)) if entry else float(default)
+
+
+def concurrency_for(host: str, slots: dict[str, dict], default: int) -> int:
+    entry = _entry(host, slots)
+    return int(entry.get("concurrency", default)) if entry else int(default)
 
 
 class HostBudgetMiddleware:
     """Downloader middleware: wait for the host's shared slot before every request."""
 
     def __init__(self, *, redis_url: str, prefix: str, delays: dict[str, float], default_delay: float,
-                 crawler=None):
+                 concurrency: dict[str, int] | None = None, default_concurrency: int = 2, crawler=None):
         self.redis_url = redis_url
         self.prefix = prefix
         self.delays = {h.lower(): {"delay": d} for h, d in delays.items()}
         self.default_delay = default_delay
+        self.concurrency = {h.lower(): {"concurrency": c} for h, c in (concurrency or {}).items()}
+        self.default_concurrency = default_concurrency
+        self._places: dict[str, asyncio.Semaphore] = {}
         self.crawler = crawler
         self.stats = crawler.stats if crawler else None
         self._client = None
@@ -77,12 +95,16 @@ class HostBudgetMiddleware:
         s = crawler.settings
         if not s.getbool("NIANBAO_HOSTBUDGET_ENABLED"):
             raise NotConfigured
+        slots = s.getdict("DOWNLOAD_SLOTS")
         delays = s.getdict("NIANBAO_HOSTBUDGET_DELAYS") or {
-            host: slot.get("delay", 0) for host, slot in s.getdict("DOWNLOAD_SLOTS").items()}
+            host: slot.get("delay", 0) for host, slot in slots.items()}
+        concurrency = s.getdict("NIANBAO_HOSTBUDGET_CONCURRENCY") or {
+            host: slot["concurrency"] for host, slot in slots.items() if "concurrency" in slot}
         mw = cls(redis_url=env.redis_url(s.get("NIANBAO_HOSTBUDGET_REDIS") or s.get("NIANBAO_REDIS")),
                  prefix=s.get("NIANBAO_HOSTBUDGET_PREFIX") or DEFAULT_PREFIX, delays=delays,
                  default_delay=s.getfloat("NIANBAO_HOSTBUDGET_DEFAULT_DELAY", s.getfloat("DOWNLOAD_DELAY")),
-                 crawler=crawler)
+                 concurrency=concurrency,
+                 default_concurrency=s.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 2), crawler=crawler)
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
         return mw
 
@@ -105,10 +127,23 @@ class HostBudgetMiddleware:
         if self.stats is not None:
             self.stats.inc_value(f"nianbao/hostbudget/{key}", n)
 
+    def _place(self, host: str) -> asyncio.Semaphore:
+        if host not in self._places:
+            self._places[host] = asyncio.Semaphore(
+                max(1, concurrency_for(host, self.concurrency, self.default_concurrency)))
+        return self._places[host]
+
+    def _release(self, request) -> None:
+        host = request.meta.pop(HELD, None)
+        if host is not None:
+            self._places[host].release()
+
     async def process_request(self, request, spider=None):
         host = (urlsplit(request.url).hostname or "").lower()
         if not host or self.delay(host) <= 0:
             return None
+        await self._place(host).acquire()
+        request.meta[HELD] = host
         try:
             wait = await self.reserve(host)
         except Exception as exc:  # Redis gone: stay polite on our own rather than stop crawling
@@ -121,6 +156,14 @@ class HostBudgetMiddleware:
             self._inc("waits")
             self._inc("wait_seconds", round(wait, 3))
             await asyncio.sleep(wait)
+        return None
+
+    def process_response(self, request, response, spider=None):
+        self._release(request)
+        return response
+
+    def process_exception(self, request, exception, spider=None):
+        self._release(request)
         return None
 
     async def spider_closed(self, spider, reason):

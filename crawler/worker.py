@@ -25,6 +25,16 @@ log = logging.getLogger(__name__)
 ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
 
+def _wake(engine) -> None:
+    """Make an idle engine ask its scheduler again now, not at its next 5 s heartbeat:
+    another worker has put requests in the shared queue. Scrapy has no public call for
+    this (scrapy-redis's RedisSpider uses engine.crawl, which would re-filter the request)."""
+    slot = getattr(engine, "_slot", None)
+    nextcall = getattr(slot, "nextcall", None)
+    if nextcall is not None:
+        nextcall.schedule()
+
+
 @dataclass
 class Worker:
     frontier: Frontier
@@ -63,8 +73,12 @@ class Worker:
         for site_id, (crawler, _gen) in list(self._running.items()):
             engine = getattr(crawler, "engine", None)
             # A long download or a full downloader calls no next_request: say we are alive.
-            if engine is not None and engine.spider is not None and not engine.spider_is_idle():
+            if engine is None or engine.spider is None:
+                continue
+            if not engine.spider_is_idle():
                 self.frontier.mark_busy(site_id, self.worker_id)
+            elif self.frontier.pending(site_id):
+                _wake(engine)
         startable = self._startable()
         for site_id, generation in startable[: max(0, self.max_sites - len(self._running))]:
             self._start(site_id, generation)
