@@ -77,3 +77,20 @@ def _text_name(filename: str | None) -> str | None:
         return None
     stem = filename.rsplit(".", 1)[0] if "." in filename else filename
     return stem + ".txt"
+
+
+def render_runs(catalogue_url: str, store_url: str, run_ids) -> int:
+    """End-of-crawl hook: renditions for the given runs' files. Never raises: a crawl that archived
+    its files is a good crawl even when text extraction fails; `nianbao texts` catches up later."""
+    from storage.catalogue import Catalogue
+    from storage.objects import open_store
+
+    made = 0
+    try:
+        with Catalogue.open(catalogue_url) as cat:
+            store = open_store(store_url)
+            for run_id in sorted({r for r in run_ids if r is not None}):
+                made += render_texts(cat, store, run_id=run_id)
+    except Exception as exc:  # noqa: BLE001 - see docstring
+        log.warning("text renditions after the crawl failed (%s); run `nianbao texts`", exc)
+    return made

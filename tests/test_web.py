@@ -28,11 +28,15 @@ def world():
 
 
 @pytest.fixture(scope="module")
-def archive(world, tmp_path_factory):
+def server(world):
+    with simulator.serve(world) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def archive(world, server, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("web")
-    with simulator.serve(world) as server:
-        h = harvest(world, server, tmp, families=FAMILIES,
-                    overrides={"politeness": {"delay": 0, "concurrency": 4}})
+    h = harvest(world, server, tmp, families=FAMILIES, overrides={"politeness": {"delay": 0, "concurrency": 4}})
     assert h.proc.returncode == 0, h.proc.stderr[-2000:]
     texts = nianbao("texts", "--catalogue", h.catalogue_url, "--store", h.store_url)
     assert texts.returncode == 0, texts.stderr[-2000:]
@@ -40,10 +44,15 @@ def archive(world, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def base_url(archive):
+def app(archive):
     from crawler.web import create_app
 
-    app = create_app(catalogue_url=archive.catalogue_url, store_url=archive.store_url, token=TOKEN)
+    return create_app(catalogue_url=archive.catalogue_url, store_url=archive.store_url, token=TOKEN,
+                      sites_dir=str(archive.sites_dir))
+
+
+@pytest.fixture(scope="module")
+def base_url(app):
     with running(app) as url:
         yield url
 
@@ -247,3 +256,24 @@ def test_capture_page_shows_its_screenshot(base_url, page, archive):
     img = page.wait_for_selector("img.screenshot")
     assert img.get_attribute("src") == f"/captures/{shot}/raw?inline=1"
     assert page.evaluate("() => document.querySelector('img.screenshot').naturalWidth") == 4
+
+
+def test_crawl_started_from_the_api_records_a_run(app, base_url, archive, server, monkeypatch):
+    import httpx
+
+    from storage.catalogue import Catalogue
+
+    cat = Catalogue.open(archive.catalogue_url)
+    before = {r.id for r in cat.runs(site_id="jiangyin-kjj")}
+    # The child crawl finds the simulated portals through the standard proxy variable.
+    monkeypatch.setenv("http_proxy", server.proxy_url)
+    with httpx.Client(base_url=base_url, trust_env=False, timeout=30) as client:
+        assert client.post("/api/crawl", json={"sites": ["jiangyin-kjj"]}).status_code == 403
+        r = client.post("/api/crawl", json={"sites": ["jiangyin-kjj"]}, headers={"X-Nianbao-Token": TOKEN})
+        assert r.status_code == 202, r.text
+    proc = app.state.ctx.crawls[-1]
+    assert proc.pid == r.json()["pid"]
+    assert proc.wait(timeout=300) == 0
+    new = [run for run in cat.runs(site_id="jiangyin-kjj") if run.id not in before]
+    assert [run.outcome for run in new] == ["ok"]
+    assert new[0].unchanged_reports > 0 and new[0].new_reports == 0   # same portal, nothing new

@@ -5,6 +5,7 @@ crawls) need the token; everything else is read-only.
 """
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -123,11 +124,13 @@ def crawl(request: Request, body: CrawlIn):
     if unknown:
         raise HTTPException(404, f"unknown site id(s): {', '.join(unknown)}")
     # Site ids were checked against the configuration; the argument list goes to exec, no shell.
-    args = [sys.executable, "-m", "crawler.cli", "crawl", *body.sites,
-            "--catalogue", ctx.catalogue.engine.url.render_as_string(hide_password=False),
-            "--store", ctx.store.url]
+    # The catalogue URL travels in the environment: it may hold a password, argv is world-readable.
+    args = [sys.executable, "-m", "crawler.cli", "crawl", *body.sites, "--store", ctx.store.url]
     if ctx.sites_dir:
         args += ["--sites-dir", str(ctx.sites_dir)]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child_env = {**os.environ,
+                 "NIANBAO_CATALOGUE": ctx.catalogue.engine.url.render_as_string(hide_password=False)}
+    ctx.crawls[:] = [p for p in ctx.crawls if p.poll() is None]   # reap finished ones
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=child_env)
     ctx.crawls.append(proc)
     return {"started": body.sites, "pid": proc.pid}
