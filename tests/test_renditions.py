@@ -121,3 +121,15 @@ def test_renditions_on_s3(s3_url, tmp_path):
     assert render_texts(cat, store) == 2
     text = texts_by_parent(cat)[ids["report.pdf"]]
     assert "总体情况" in store.get(text.storage_key).decode("utf-8")
+
+
+def test_render_runs_hook_renders_only_those_runs_and_never_raises(archive, tmp_path):
+    from crawler.renditions import render_runs
+
+    cat, store = archive
+    first, _ = archive_files(cat, store, FILES[:1], tag="a/")
+    second, _ = archive_files(cat, store, FILES[1:3], tag="b/")
+    url = str(cat.engine.url)
+    assert render_runs(url, store.url, [second, None]) == 2
+    assert render_runs(url, store.url, [first, second]) == 1
+    assert render_runs("nosuchdb://x", store.url, [first]) == 0   # logged, not raised
