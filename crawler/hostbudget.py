@@ -3,9 +3,10 @@ however many processes or machines crawl it.
 
 Scrapy's own DOWNLOAD_DELAY holds per process only; ten workers would hit a portal ten
 times as often. Here each request reserves the host's next free slot in Redis before it
-goes out: a Lua script reads the host's next-allowed time, hands out max(now, next) and
-moves next on by `delay`, atomically, on Redis's clock (workers' clocks need not agree).
-The middleware then sleeps until its slot without blocking the reactor.
+goes out: a Lua script compares Redis's clock with the host's next-allowed time and either
+lets the request go (moving next-allowed on by `delay`) or says how long to wait, atomically
+(workers' clocks need not agree). The middleware sleeps without blocking the reactor and asks
+again.
 
 Why the middleware also caps concurrency per host: a request that waited for its slot and
 then queued again in Scrapy's download slot (full with slow downloads) would leave late,
@@ -22,6 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
+import time
 from urllib.parse import urlsplit
 
 from scrapy import signals
@@ -34,16 +37,21 @@ log = logging.getLogger(__name__)
 DEFAULT_PREFIX = "nianbao"
 HELD = "nianbao_hostbudget_held"   # request meta: this request holds a concurrency place
 
-# KEYS[1] host key; ARGV[1] delay in ms. Returns how many ms the caller must wait.
-# The key expires a little after its slot, so idle hosts leave nothing behind.
+# KEYS[1] host key; ARGV[1] delay in ms. Returns {ms still to wait, Redis time in ms}.
+# A request may leave only when `delay` has passed since the last one that left: the claim
+# is taken at the moment of departure, not booked ahead, so a worker that wakes late (a busy
+# CPU, a slow loop) cannot send next to the request after it. Waiters sleep and ask again.
+# The key expires a minute after its slot, so idle hosts leave nothing behind.
 RESERVE_LUA = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local delay = tonumber(ARGV[1])
 local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
-local slot = math.max(now, nxt)
-redis.call('SET', KEYS[1], slot + delay, 'PX', slot + delay - now + 60000)
-return slot - now
+if now >= nxt then
+  redis.call('SET', KEYS[1], now + delay, 'PX', delay + 60000)
+  return {0, now}
+end
+return {nxt - now, now}
 """
 
 
@@ -111,16 +119,16 @@ class HostBudgetMiddleware:
     def delay(self, host: str) -> float:
         return delay_for(host, self.delays, self.default_delay)
 
-    async def reserve(self, host: str) -> float:
-        """Seconds until host's next shared slot, which is now ours."""
+    async def claim(self, host: str) -> float:
+        """0 when this request may leave now (the host's slot is taken), else seconds to wait."""
         if self._client is None:
             import redis.asyncio as aioredis
 
             self._client = aioredis.Redis.from_url(self.redis_url, socket_timeout=10,
                                                    socket_connect_timeout=5)
             self._script = self._client.register_script(RESERVE_LUA)
-        wait_ms = await self._script(keys=[host_key(self.prefix, host)],
-                                     args=[int(round(self.delay(host) * 1000))])
+        wait_ms, _now = await self._script(keys=[host_key(self.prefix, host)],
+                                           args=[int(round(self.delay(host) * 1000))])
         return int(wait_ms) / 1000
 
     def _inc(self, key: str, n: float = 1) -> None:
@@ -144,18 +152,26 @@ class HostBudgetMiddleware:
             return None
         await self._place(host).acquire()
         request.meta[HELD] = host
-        try:
-            wait = await self.reserve(host)
-        except Exception as exc:  # Redis gone: stay polite on our own rather than stop crawling
-            self._inc("errors")
-            if not self._logged_error:
-                self._logged_error = True
-                log.warning("host budget unavailable (%s); waiting the full delay locally", exc)
-            wait = self.delay(host)
-        if wait > 0:
+        started, waited = time.monotonic(), False
+        while True:
+            try:
+                wait = await self.claim(host)
+            except Exception as exc:  # Redis gone: stay polite on our own rather than stop crawling
+                self._inc("errors")
+                if not self._logged_error:
+                    self._logged_error = True
+                    log.warning("host budget unavailable (%s); waiting the full delay locally", exc)
+                await asyncio.sleep(self.delay(host))
+                waited = True
+                break
+            if wait <= 0:
+                break
+            waited = True
+            # A little spread so the waiters of one host do not all ask at the same instant.
+            await asyncio.sleep(wait + random.uniform(0, 0.1 * self.delay(host)))
+        if waited:
             self._inc("waits")
-            self._inc("wait_seconds", round(wait, 3))
-            await asyncio.sleep(wait)
+            self._inc("wait_seconds", round(time.monotonic() - started, 3))
         return None
 
     def process_response(self, request, response, spider=None):

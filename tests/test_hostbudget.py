@@ -32,24 +32,28 @@ def test_delay_for(host, expected):
 
 
 @pytest.mark.services
-def test_reservations_from_many_clients_are_spaced_by_the_delay(redis_url):
-    """Twelve clients in threads reserve the same host at once: the granted slots, on Redis's
-    clock, are exactly `delay` apart; another host is not held up by them."""
-    delay_ms = 200
-    granted: list[float] = []
+def test_claims_from_many_clients_are_spaced_by_the_delay(redis_url):
+    """Twelve clients in threads claim the same host at once, each asking again after the wait
+    it is told: the departures granted, on Redis's clock, are at least `delay` apart; another
+    host is not held up by them."""
+    delay_ms = 100
+    granted: list[tuple[str, int]] = []
     lock = threading.Lock()
 
-    def reserve(host):
+    def claim(host):
         client = redis.Redis.from_url(redis_url)
         script = client.register_script(RESERVE_LUA)
-        sec, usec = client.time()
-        wait = int(script(keys=[host_key("t", host)], args=[delay_ms]))
+        while True:
+            wait, now = script(keys=[host_key("t", host)], args=[delay_ms])
+            if int(wait) == 0:
+                break
+            time.sleep(int(wait) / 1000)
         with lock:
-            granted.append((host, sec * 1000 + usec / 1000 + wait))
+            granted.append((host, int(now)))
         client.close()
 
-    threads = [threading.Thread(target=reserve, args=("h.gov.cn",)) for _ in range(12)]
-    threads.append(threading.Thread(target=reserve, args=("other.gov.cn",)))
+    threads = [threading.Thread(target=claim, args=("h.gov.cn",)) for _ in range(12)]
+    threads.append(threading.Thread(target=claim, args=("other.gov.cn",)))
     for t in threads:
         t.start()
     for t in threads:
@@ -57,12 +61,11 @@ def test_reservations_from_many_clients_are_spaced_by_the_delay(redis_url):
     slots = sorted(t for h, t in granted if h == "h.gov.cn")
     gaps = [b - a for a, b in zip(slots, slots[1:])]
     assert len(slots) == 12
-    # Each slot is the previous one plus the delay; 2 ms for the clock read in the thread.
-    assert min(gaps) >= delay_ms - 2, gaps
+    assert min(gaps) >= delay_ms, gaps
     other = [t for h, t in granted if h == "other.gov.cn"][0]
-    assert other - min(slots) < delay_ms, "an unrelated host waited for h.gov.cn"
+    assert other - min(slots) < 5 * delay_ms, "an unrelated host waited for h.gov.cn"
     ttl = redis.Redis.from_url(redis_url).pttl(host_key("t", "h.gov.cn"))
-    assert 0 < ttl <= 12 * delay_ms + 60_000  # idle hosts expire
+    assert 0 < ttl <= delay_ms + 60_000  # idle hosts expire
 
 
 def _middleware(redis_url: str, **settings) -> tuple[HostBudgetMiddleware, object]:
@@ -103,14 +106,14 @@ def test_middleware_paces_requests_without_blocking_the_loop(redis_url):
 
     ticks, done = asyncio.run(scenario())
     paced = sorted(t for u, t in done if "a.gov.cn" in u)
-    assert paced[-1] >= 3 * 0.3 - 0.02          # four requests need three full gaps
-    assert paced[-1] < 3 * 0.3 + 0.5
-    assert dict(done)["http://fast.gov.cn/"] < 0.1            # delay 0: never asks Redis
-    assert dict(done)["http://elsewhere.cn/"] < 0.1           # default delay, first request: no wait
+    assert paced[-1] >= 3 * 0.3 - 0.01          # four requests need three full gaps
+    # Requests to other hosts were not held behind a.gov.cn's queue.
+    assert dict(done)["http://fast.gov.cn/"] < paced[1]       # delay 0: never asks Redis
+    assert dict(done)["http://elsewhere.cn/"] < paced[1]      # default delay, first request: no wait
     assert ticks >= 10
     stats = crawler.stats.get_stats()
-    assert stats["nianbao/hostbudget/waits"] == 3
-    assert stats["nianbao/hostbudget/wait_seconds"] == pytest.approx(0.3 + 0.6 + 0.9, abs=0.1)
+    assert stats["nianbao/hostbudget/waits"] == 3              # only a.gov.cn's later three waited
+    assert stats["nianbao/hostbudget/wait_seconds"] >= 0.3 + 0.6 + 0.9 - 0.05
 
 
 def test_middleware_is_off_unless_enabled():
