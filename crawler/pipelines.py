@@ -55,7 +55,9 @@ class ArchivePipeline:
             region_name=site.region.name if site.region else None,
             region_code=site.region.code if site.region else None,
             first_year=site.first_year, config_hash=site.config_hash())
-        stale = self.catalogue.interrupt_stale_runs(site_id=site.id)
+        # A distributed worker shares its site with others: their runs are alive, not stale.
+        distributed = bool(self.crawler.settings.get("NIANBAO_WORKER_ID"))
+        stale = 0 if distributed else self.catalogue.interrupt_stale_runs(site_id=site.id)
         if stale:
             log.warning("%s: %d earlier run(s) had died mid-crawl; marked interrupted", site.id, stale)
         self.run_id = self.catalogue.start_run(site_id=site.id, config_hash=site.config_hash(),
@@ -144,6 +146,9 @@ class ArchivePipeline:
     def _mark_removed(self, spider, reason: str, outcome: str, errors: dict) -> list[int] | None:
         """Reports not seen in a complete run are marked removed, dated now. A run cut short
         (budget, errors, interruption) proves nothing about absence and marks nothing."""
+        if self.crawler.settings.get("NIANBAO_WORKER_ID"):
+            self.crawler.stats.set_value("nianbao/removal_check", "skipped: distributed worker sees part of the site")
+            return None
         incomplete = [k for k in errors if k not in _NOT_INCOMPLETE]
         if reason != "finished" or outcome == "failed" or spider.budget_hit or incomplete:
             self.crawler.stats.set_value("nianbao/removal_check", "skipped: run incomplete")

@@ -120,12 +120,12 @@ def use_bundled_suffix_list() -> None:
 NEXT_LABELS = ("下一页", "下页", "后页", "下一頁", "下頁", "Next", "next", "›", "»", ">")
 
 
-async def click_next(page) -> bool:
+async def click_next(page, *, wait_s: float = 10.0) -> bool:
     """Click a script-driven "next page" control, if the page has one that is enabled.
 
     Real pagers drawn by script (avalon, Vue, jQuery plugins) have no URL to follow: the
-    only way to the next page of the list is the button itself. Returns whether the list
-    changed after the click."""
+    only way to the next page of the list is the button itself. Returns whether the page
+    changed after the click (polled, since a loaded browser answers late)."""
     before = await page.content()
     for label in NEXT_LABELS:
         control = page.get_by_text(label, exact=True)
@@ -138,13 +138,17 @@ async def click_next(page) -> bool:
             try:
                 if not await target.is_visible() or await target.get_attribute("disabled") is not None:
                     continue
-                await target.click(timeout=2000)
+                await target.click(timeout=5000)
             except Exception:  # detached, covered or gone: try the next candidate
                 continue
-            await settle(page)
-            try:
-                after = await page.content()
-            except Exception:
-                return False
-            return after != before
+            for _ in range(int(wait_s / 0.25)):
+                await asyncio.sleep(0.25)
+                try:
+                    after = await page.content()
+                except Exception:  # navigating: wait for it
+                    continue
+                if after != before:
+                    await settle(page)
+                    return True
+            return False
     return False

@@ -88,4 +88,8 @@ def run_sites(sites: list[SiteConfig], **kwargs) -> list[SiteSummary]:
         crawlers.append((site, crawler))
         process.crawl(crawler, site_config=site)
     process.start()
+    # Plain-text renditions of what this harvest archived, for downstream parsers.
+    from crawler.renditions import render_runs
+    render_runs(settings["NIANBAO_CATALOGUE"], settings["NIANBAO_STORE"],
+                [c.stats.get_value("nianbao/run_id") for _, c in crawlers if c.stats])
     return [summarise(site.id, crawler.stats.get_stats() if crawler.stats else {}) for site, crawler in crawlers]

@@ -183,11 +183,14 @@ class ReportsSpider(scrapy.Spider):
         seen = {link.url for link in extracted.links}
         for _ in range(self.site.budget.max_list_pages):
             if not await click_next(page):
+                self.logger.debug("%s: no further page by clicking at %s", self.site.id, response.url)
                 break
             self._stat("render/clicked_pages")
             html = await page.content()
             more = cms.extract(page.url, html)
             fresh = [link for link in more.links if link.url not in seen]
+            self.logger.debug("%s: clicked to a further page of %s: %d new links", self.site.id,
+                              response.url, len(fresh))
             if not fresh:
                 break
             seen.update(link.url for link in fresh)

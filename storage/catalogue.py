@@ -325,6 +325,9 @@ class Catalogue:
 
         return self._write("add_capture", fn)
 
+    def capture(self, *, capture_id: int) -> Capture | None:
+        return self._read("capture", lambda s: s.get(Capture, capture_id))
+
     def captures(self, *, report_id: int | None = None, run_id: int | None = None) -> list[Capture]:
         stmt = select(Capture).order_by(Capture.id)
         if report_id is not None:

@@ -99,6 +99,9 @@ def upgrade(engine: Engine) -> None:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", safe_url(engine).replace("%", "%%"))
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Workers starting together on an empty database: one migrator at a time.
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7367)")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 

@@ -282,12 +282,10 @@ def test_two_workers_harvest_what_one_process_harvests(tmp_path, pg_url, s3_url,
     rate = (len(times) - 1) / (times[-1] - times[0])
     assert rate <= 1.05 / DELAY, (busiest, rate)
 
-    # A worker sees only the reports it fetched itself: concluding "removed" from that is wrong.
-    # crawler/pipelines.py must skip its removal check (and its stale-run sweep) when
-    # NIANBAO_WORKER_ID is set; until the lead adds those lines this part is an expected failure.
+    # A worker sees only the reports it fetched itself: concluding "removed" from that is wrong,
+    # so workers skip the removal check (and the stale-run sweep).
     engine = sa.create_engine(pg_url)
     with engine.connect() as conn:
         wrongly_removed = conn.execute(sa.text("SELECT count(*) FROM report WHERE removed_at IS NOT NULL")).scalar()
     engine.dispose()
-    if wrongly_removed:
-        pytest.xfail(f"{wrongly_removed} reports marked removed by a worker's partial view (pipeline lines pending)")
+    assert wrongly_removed == 0
