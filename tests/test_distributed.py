@@ -185,7 +185,9 @@ def _catalogue(url: str) -> tuple[set, set]:
     engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.connect() as conn:
         reports = set(conn.execute(sa.text("SELECT site_id, agency, year, url FROM report")).all())
-        blobs = {r[0] for r in conn.execute(sa.text("SELECT sha256 FROM blob")).all()}
+        # What was fetched; derived objects (text renditions) are made after a harvest, not by it.
+        blobs = {r[0] for r in conn.execute(sa.text(
+            "SELECT DISTINCT sha256 FROM capture WHERE kind IN ('page', 'attachment')")).all()}
     engine.dispose()
     return reports, blobs
 
