@@ -128,6 +128,13 @@ class Worker:
         self.frontier.mark_idle(site_id, self.worker_id)
         summary = summarise(site_id, crawler.stats.get_stats() if crawler.stats else {})
         self.summaries.append(summary)
+        if summary.run_id is not None:
+            # Text renditions of what this worker archived, off the reactor thread.
+            from twisted.internet import threads
+
+            from crawler.renditions import render_runs
+            s = crawler.settings
+            threads.deferToThread(render_runs, s["NIANBAO_CATALOGUE"], s["NIANBAO_STORE"], [summary.run_id])
         if self.on_finish is not None:
             self.on_finish(summary)
         if hasattr(result, "getErrorMessage"):

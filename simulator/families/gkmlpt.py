@@ -71,6 +71,11 @@ def build(site: Site) -> None:
     site.route_prefix(site.url("/gkmlpt/api/all/"), api_all)
     site.route_prefix(site.url("/gkmlpt/api/content/"), api_content)
     site.route(site.url("/gkmlpt/index"), lambda req: site.html(_index_shell(site, sid, cats)))
+    # The 全真版 reader: a pdf.js-style viewer page that draws the file named in its query.
+    site.route(site.url("/gkmlpt/viewer/web/viewer.html"), lambda req: site.html(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>全真版</title></head>"
+        "<body><div id=\"viewer\"></div><script>var f = new URLSearchParams(location.search).get('file');"
+        "document.getElementById('viewer').textContent = f;</script></body></html>"))
     home = lambda req: site.html(site.page("首页", f'<a href="/gkmlpt/index">政府信息公开</a> {quirk_links}'))
     site.route(site.url("/"), home)
     site.route(site.url("/index.html"), home)
