@@ -22,6 +22,8 @@ sites_app = typer.Typer(no_args_is_help=True, help="Site configurations.")
 store_app = typer.Typer(no_args_is_help=True, help="Object store maintenance.")
 app.add_typer(sites_app, name="sites")
 app.add_typer(store_app, name="store")
+warc_app = typer.Typer(no_args_is_help=True, help="WARC files of the archive.")
+app.add_typer(warc_app, name="warc")
 
 # Off a terminal (cron, CI, pipes) tables keep whole words rather than wrapping at 80 columns.
 out = Console(width=None if sys.stdout.isatty() else 160)
@@ -241,6 +243,35 @@ def fsck(repair: bool = typer.Option(False, "--repair", help="Drop rows whose ob
         raise typer.Exit(EXIT_FAILED)
     out.print(report.summary())
     raise typer.Exit(EXIT_OK if report.ok or repair else EXIT_FAILED)
+
+
+@warc_app.command("export")
+def warc_export(
+    site: str = typer.Option(..., "--site", help="Site id"),
+    run: Optional[int] = typer.Option(None, "--run", help="One crawl run (default: every run of the site)"),
+    output: Path = typer.Option(..., "-o", "--output", help="The .wacz file to write"),
+    store: Optional[str] = StoreOpt,
+):
+    """Package a site's (or one run's) WARC files as WACZ, for replay tools such as pywb."""
+    from storage.objects import StoreError, open_store
+    from storage.wacz import WaczError, export_wacz, warc_keys
+
+    try:
+        st = open_store(env.store_url(store))
+        keys = warc_keys(st, site_id=site, run_id=run)
+    except StoreError as exc:
+        err.print(f"store: {exc}")
+        raise typer.Exit(EXIT_FAILED)
+    if not keys:
+        err.print(f"no WARC files for site {site!r}" + (f" run {run}" if run is not None else ""))
+        raise typer.Exit(EXIT_FAILED)
+    title = f"nianbao {site}" + (f" run {run}" if run is not None else "")
+    try:
+        export_wacz(st, keys=keys, output=output, title=title)
+    except (WaczError, StoreError, OSError) as exc:
+        err.print(f"warc export: {exc}")
+        raise typer.Exit(EXIT_FAILED)
+    out.print(f"wrote {output} ({len(keys)} WARC file(s))")
 
 
 @app.command()

@@ -121,3 +121,16 @@ def test_rendered_report_pages_keep_dom_and_screenshot(crawled):
     shot = next(c for c in derived if c.kind == "screenshot")
     assert store.get(shot.storage_key).startswith(b"\x89PNG")
     assert shot.parent_id is not None and shot.browser_version and "chromium" in shot.browser_version
+
+
+def test_warc_export_writes_wacz(world, crawled, tmp_path):
+    import zipfile
+    result, _, _, _ = crawled
+    site_id = world.portals[0].site_id
+    out = tmp_path / "site.wacz"
+    proc = nianbao("warc", "export", "--site", site_id, "-o", str(out), "--store", result.store_url)
+    assert proc.returncode == 0, proc.stderr
+    names = zipfile.ZipFile(out).namelist()
+    assert "datapackage.json" in names and any(n.endswith(".warc.gz") for n in names)
+    missing = nianbao("warc", "export", "--site", "no-such-site", "-o", str(out), "--store", result.store_url)
+    assert missing.returncode == 1 and "no WARC files" in missing.stderr and "Traceback" not in missing.stderr
