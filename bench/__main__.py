@@ -1,0 +1,64 @@
+"""`python -m bench [NAME ...] [--size N]`: run benchmarks, print their ratios, save bench/results.json.
+
+Names: throughput, focus, recrawl (one shared farm crawl), memory, browser. No name: all of them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+FARM = ("throughput", "recrawl", "focus")
+OTHERS = ("memory", "browser")
+HEADLINE = {
+    "throughput": lambda r: f"full pipeline {r['full_pages_per_s']} pages/s vs bare spider {r['bare_pages_per_s']}: ratio {r['ratio']} (target {r['target']})",
+    "focus": lambda r: (f"fetches per report: nianbao {r['nianbao_fetches_per_report']} (recall {r['nianbao_recall']}) vs wget "
+                        f"{r['wget_fetches_per_report']} (recall {r['wget_recall']}): ratio {r['ratio']} (target {r['target']})"),
+    "recrawl": lambda r: (f"recrawl of an unchanged farm: bytes {r['bytes_ratio']}, time {r['time_ratio']}, requests "
+                          f"{r['requests_ratio']} of the first crawl; {r['answers_304']} answers 304"),
+    "memory": lambda r: f"peak RSS with a {r['frontier']:,} URL frontier: {r['peak_rss_mb']} MB (idle worker {r['idle_rss_mb']} MB; target < {r['target_mb']} MB): ratio {r['ratio']}",
+    "browser": lambda r: (f"rendered {r['rendered']} of {r['pages']} pages ({r['needed']} found needing it, {r['planned']} planned); "
+                          f"a rendered page costs {r['cost_ratio']}x a plain fetch"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("names", nargs="*", help=f"any of {', '.join(FARM + OTHERS)} (default: all)")
+    parser.add_argument("--size", type=int, default=None, help="portals in the simulated farm")
+    args = parser.parse_args(argv)
+    names = args.names or list(FARM + OTHERS)
+    unknown = [n for n in names if n not in FARM + OTHERS]
+    if unknown:
+        print(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(FARM + OTHERS)}", file=sys.stderr)
+        return 2
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    farm = None
+    try:
+        for name in names:
+            t0 = time.monotonic()
+            if name in FARM:
+                from bench import farm_benches
+                farm = farm or farm_benches.make_farm(args.size)
+                result = getattr(farm_benches, name)(farm)
+            else:
+                module = __import__(f"bench.{name}", fromlist=["run"])
+                result = module.run()
+            result["bench_seconds"] = round(time.monotonic() - t0, 1)
+            results[name] = result
+            RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False))
+            print(f"{name}: {HEADLINE[name](result)}", flush=True)
+    finally:
+        if farm is not None:
+            farm.close()
+    from bench.machine import describe
+    results["machine"] = describe()
+    RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""A simulated farm of portals served on loopback, crawled the way a user crawls it.
+
+`Farm` serves one `simulator.World` with a server that also logs request bodies (the Hanweb
+dataproxy is POSTed), so a bare spider can replay exactly what the full crawl fetched.
+"""
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import simulator
+from simulator.server import SimServer, _Handler
+from storage.catalogue import Catalogue
+from tests.harness import harvest
+
+FAST = {"politeness": {"delay": 0, "concurrency": 4}}
+MAX_BYTES = "5000000"
+# Portals in the farm: ~1-3 minutes of crawling on a 2-core machine (tiny has 9, one per family).
+FARM_SIZE = 80
+
+
+class _BodyLogHandler(_Handler):
+    """The simulator's handler, also keeping each request's method, URL, headers and body."""
+
+    def _send(self, req, resp):
+        super()._send(req, resp)
+        url = f"http://{req.host}{req.path}" + (f"?{req.query}" if req.query else "")
+        with self.server.body_lock:
+            self.server.exchanges.append((req.method, url, dict(req.headers), req.body, resp.status))
+
+
+def serve_logged(world) -> SimServer:
+    server = SimServer(world)
+    server.RequestHandlerClass = _BodyLogHandler
+    server.exchanges = []
+    server.body_lock = threading.Lock()
+    return server.start()
+
+
+@dataclass
+class CrawlResult:
+    seconds: float                  # first run start to last run finish, from the catalogue
+    wall: float                     # the subprocess, imports included
+    requests: int
+    bytes_served: int
+    exchanges: list = field(repr=False, default_factory=list)
+    catalogue_url: str = ""
+    store_url: str = ""
+    returncode: int = 0
+    stderr: str = ""
+
+
+def crawl_seconds(catalogue_url: str, *, after_id: int = 0) -> float:
+    runs = [r for r in Catalogue.open(catalogue_url).runs(limit=10_000) if r.id > after_id]
+    start = min(r.started_at for r in runs)
+    end = max(r.finished_at for r in runs if r.finished_at)
+    return (end - start).total_seconds()
+
+
+class Farm:
+    def __init__(self, size: int | str = FARM_SIZE, *, seed: int = 0, families: set[str] | None = None,
+                 render: str = "never", workdir: Path | None = None):
+        self.world = simulator.World(seed=seed, size=size)
+        self.families = families
+        self.render = render
+        self.workdir = workdir or Path(tempfile.mkdtemp(prefix="nianbao-bench-"))
+        self.server = serve_logged(self.world)
+        self._first: CrawlResult | None = None
+        self.runs = 0
+
+    def close(self) -> None:
+        self.server.stop()
+
+    @property
+    def portals(self):
+        return [p for p in self.world.portals if not self.families or p.family in self.families]
+
+    def crawl(self, *, data: Path | None = None) -> CrawlResult:
+        """One `nianbao crawl --all` of the farm into DATA (default: the farm's own archive)."""
+        data = data or (self.workdir / "data")
+        before_n = len(self.server.exchanges)
+        before_bytes = self.server.stats.bytes_served
+        last_run = 0
+        if (data / "catalogue.sqlite").exists():
+            last_run = max((r.id for r in Catalogue.open(f"sqlite:///{data / 'catalogue.sqlite'}").runs(limit=1)),
+                           default=0)
+        self.runs += 1
+        t0 = time.monotonic()
+        h = harvest(self.world, self.server, self.workdir / f"run{self.runs}", families=self.families,
+                    overrides=FAST, data=data, extra=["--max-bytes", MAX_BYTES, "--render", self.render],
+                    timeout=1800)
+        wall = time.monotonic() - t0
+        if h.proc.returncode not in (0,):
+            raise RuntimeError(f"crawl failed ({h.proc.returncode}): {h.proc.stderr[-2000:]}")
+        exchanges = self.server.exchanges[before_n:]
+        return CrawlResult(seconds=crawl_seconds(h.catalogue_url, after_id=last_run), wall=wall,
+                           requests=len(exchanges), bytes_served=self.server.stats.bytes_served - before_bytes,
+                           exchanges=exchanges, catalogue_url=h.catalogue_url, store_url=h.store_url,
+                           returncode=h.proc.returncode, stderr=h.proc.stderr)
+
+    def first(self) -> CrawlResult:
+        if self._first is None:
+            self._first = self.crawl()
+        return self._first
+
+
+def found_reports(world, catalogue_url: str) -> tuple[set, set]:
+    """(true reports found, true reports) as (site_id, agency, year) triples."""
+    cat = Catalogue.open(catalogue_url)
+    found = {(r.site_id, r.agency, r.year) for r in cat.reports()}
+    sites = {r.site_id for r in cat.runs(limit=10_000)}
+    truth = {(t.site_id, t.agency, t.year) for t in world.truth if t.site_id in sites}
+    return found & truth, truth

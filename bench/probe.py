@@ -1,0 +1,51 @@
+"""A Scrapy extension for bench.memory: samples the scheduler's length and RSS each half second;
+once the frontier holds BENCH_PROBE_FRONTIER requests it writes the figures and closes the spider."""
+from __future__ import annotations
+
+import json
+import resource
+import time
+
+from scrapy import signals
+from twisted.internet import task
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class FrontierProbe:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.out = crawler.settings.get("BENCH_PROBE_OUT")
+        self.target = crawler.settings.getint("BENCH_PROBE_FRONTIER")
+        self.idle = None
+        self.largest = 0
+        self.t0 = None
+        self.loop = task.LoopingCall(self.sample)
+        crawler.signals.connect(self.opened, signal=signals.spider_opened)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def opened(self, spider):
+        self.idle = _rss_mb()
+        self.t0 = time.monotonic()
+        self.loop.start(0.5)
+
+    def sample(self):
+        scheduler = self.crawler.engine.scheduler
+        size = len(scheduler) if scheduler is not None else 0
+        self.largest = max(self.largest, size)
+        if size >= self.target * 0.99:
+            self.loop.stop()
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            with open(self.out, "w", encoding="utf-8") as fh:
+                json.dump({"frontier": size, "peak_rss_mb": round(peak, 1), "rss_mb": round(_rss_mb(), 1),
+                           "idle_rss_mb": round(self.idle, 1), "seconds": round(time.monotonic() - self.t0, 1)}, fh)
+            self.crawler.engine.close_spider(self.crawler.spider, "frontier_measured")
