@@ -12,6 +12,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from crawler import env
+from crawler.logs import quiet_expected_failures
 from crawler.progress import snapshot
 from crawler.siteconfig import SiteConfig
 
@@ -82,6 +83,7 @@ def run_sites(sites: list[SiteConfig], **kwargs) -> list[SiteSummary]:
     settings = build_settings(sites, **kwargs)
     process = CrawlerProcess(settings)
     logging.getLogger("scrapy.core.scraper").setLevel(logging.WARNING)
+    quiet_expected_failures()
     crawlers = []
     for site in sites:
         crawler = process.create_crawler(ReportsSpider)
