@@ -47,7 +47,18 @@ class ArchivePipeline:
 
     def open_spider(self, spider=None):
         spider = spider or self.crawler.spider
+        try:
+            self._open(spider)
+        except (StoreError, CatalogueError) as exc:
+            # Nothing can be archived: say so once, and let the spider start nothing.
+            log.error("%s: cannot archive: %s", spider.site.id, exc)
+            self.crawler.stats.set_value("nianbao/fatal", str(exc))
+            self.catalogue = None
+
+    def _open(self, spider) -> None:
         self.store = open_store(self.store_url)
+        if hasattr(self.store, "check"):
+            self.store.check()
         self.catalogue = Catalogue.open(self.catalogue_url)
         site = spider.site
         self.catalogue.upsert_site(

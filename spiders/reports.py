@@ -97,6 +97,8 @@ class ReportsSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"nianbao/{key}", n)
 
     async def start(self):
+        if self.crawler.stats.get_value("nianbao/fatal"):
+            return      # the archive is unusable (store or catalogue): fetch nothing
         for url in self.site.start_urls:
             req = self._page_request(url, depth=0, text="", source=None, priority=1000)
             if req is not None:

@@ -214,6 +214,15 @@ class FilesystemStore:
     def __repr__(self) -> str:
         return f"FilesystemStore({str(self.root)!r})"
 
+    def check(self) -> None:
+        """Fail fast, before a crawl, when objects could not be written here."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreUnavailable(f"object store {self.root} cannot be created: {exc.strerror or exc}") from None
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            raise StoreUnavailable(f"object store {self.root} is not writable")
+
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*validate_key(key).split("/"))
 
@@ -388,6 +397,17 @@ class S3Store:
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
         return _retrying(fn, transient=_s3_transient, what=f"{what} in {self.url}")
+
+    def check(self) -> None:
+        """Fail fast, before a crawl, when the bucket cannot be reached."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self._call("head bucket", lambda: self.client.head_bucket(Bucket=self.bucket))
+        except ClientError as exc:
+            raise StoreUnavailable(f"bucket {self.bucket!r}: {exc.response.get('Error', {}).get('Code', exc)}") from None
+        except BotoCoreError as exc:
+            raise StoreUnavailable(f"bucket {self.bucket!r}: {exc}") from None
 
     def ensure_bucket(self) -> None:
         """Create the bucket unless it exists already."""
