@@ -248,17 +248,30 @@ class HostileServer(ThreadingHTTPServer):
 # ---- running a crawl and measuring its peak memory --------------------------------------
 
 _WRAPPER = """
-import resource, runpy, sys
+import importlib, resource, runpy, sys
 patches = {patches!r}
-import crawler.settings as s
 for k, v in patches.items():
-    setattr(s, k, v)
+    module, _, attr = k.rpartition(".")
+    setattr(importlib.import_module(module or "crawler.settings"), attr, v)
 sys.argv = ["nianbao"] + {args!r}
 try:
     runpy.run_module("crawler.cli", run_name="__main__")
 finally:
     sys.stderr.write("\\nPEAK_RSS_KB=%d\\n" % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
+
+
+def crawl_env(extra: dict | None = None) -> dict:
+    env = dict(os.environ, NO_COLOR="1", COLUMNS="200")
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY"):
+        env.pop(name, None)
+    env.update(extra or {})
+    return env
+
+
+def wrapper_command(args: list[str], patches: dict | None = None) -> list[str]:
+    """The command line of a measured `nianbao ARGS` (for Popen, when a test must act mid-run)."""
+    return [sys.executable, "-c", _WRAPPER.format(patches=patches or {}, args=args)]
 
 
 @dataclass
@@ -269,18 +282,17 @@ class Crawl:
     store_url: str
 
 
-def run_crawl(args: list[str], data: Path, *, patches: dict | None = None, timeout: float = 180) -> Crawl:
-    """`nianbao crawl ARGS --catalogue --store` under DATA; settings PATCHES applied first
-    (module attributes of crawler.settings, the way a deployment's settings would be)."""
-    catalogue_url = f"sqlite:///{data / 'catalogue.sqlite'}"
-    store_url = (data / "objects").as_uri()
+def run_crawl(args: list[str], data: Path, *, patches: dict | None = None, timeout: float = 180,
+              env: dict | None = None, catalogue_url: str | None = None, store_url: str | None = None) -> Crawl:
+    """`nianbao crawl ARGS --catalogue --store` under DATA, with PATCHES applied first: a bare
+    name is a Scrapy setting in crawler.settings (as a deployment's settings would set it), a
+    dotted name any module attribute (storage.db.SQLITE_BUSY_TIMEOUT_MS)."""
+    catalogue_url = catalogue_url or f"sqlite:///{data / 'catalogue.sqlite'}"
+    store_url = store_url or (data / "objects").as_uri()
     full = ["crawl", *args, "--catalogue", catalogue_url, "--store", store_url]
     code = _WRAPPER.format(patches=patches or {}, args=full)
-    env = dict(os.environ, NO_COLOR="1", COLUMNS="200")
-    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY"):
-        env.pop(name, None)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, env=env,
-                          timeout=timeout)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
+                          env=crawl_env(env), timeout=timeout)
     peak = 0.0
     for line in proc.stderr.splitlines():
         if line.startswith("PEAK_RSS_KB="):

@@ -83,3 +83,252 @@ def test_missing_sites_dir_is_a_config_error(tmp_path):
     assert proc.returncode == 3
     assert "nowhere: (file): no such file or directory" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+# ---- faults during a crawl of the simulated portals ------------------------------------------
+
+from tests.hostile_server import crawl_env, run_crawl, wrapper_command   # noqa: E402
+from tests.services import S3_ACCESS_KEY, S3_SECRET_KEY, SeaweedFS, _free_ports, _s3_ready, _weed_binary  # noqa: E402
+
+# Families a crawl without a browser harvests completely; slow enough politeness that a fault
+# can land mid-crawl (each host: one request at a time, half a second apart).
+PLAIN = {"hanweb", "trs", "xxgk", "fanti", "static"}
+SLOW = {"politeness": {"delay": 0.5, "concurrency": 1}}
+
+
+@pytest.fixture(scope="module")
+def world():
+    return simulator.World(seed=0, size="tiny")
+
+
+def _crawl_args(sites_dir: Path, proxy: str) -> list[str]:
+    return ["crawl", "--all", "--sites-dir", str(sites_dir), "--proxy", proxy, "--render", "never",
+            "--max-bytes", MAX_BYTES]
+
+
+def _assert_complete(world, cat: Catalogue) -> None:
+    """Every true report of the plain families found, and every one of its files archived."""
+    sites = {p.site_id for p in world.portals if p.family in PLAIN}
+    truth = [t for t in world.truth if t.site_id in sites]
+    found = {(r.site_id, r.agency, r.year) for r in cat.reports()}
+    assert {(t.site_id, t.agency, t.year) for t in truth} - found == set()
+    archived = {c.sha256 for c in cat.captures()}
+    lost = [url for t in truth for url, sha in t.sha256.items() if sha not in archived]
+    assert lost == []
+
+
+def _wait_until(predicate, *, timeout: float, what: str, proc=None) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"the crawl ended before {what}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+class Weed:
+    """A SeaweedFS server of this module's own, on fixed ports, that a test may stop and restart
+    (the session's `seaweedfs` fixture is shared, so stopping it would hurt other tests)."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.ports = _free_ports(8)
+        (root / "data").mkdir(parents=True, exist_ok=True)
+        (root / "s3.json").write_text(json.dumps({"identities": [{
+            "name": "admin", "credentials": [{"accessKey": S3_ACCESS_KEY, "secretKey": S3_SECRET_KEY}],
+            "actions": ["Admin", "Read", "List", "Tagging", "Write"]}]}))
+        self.proc = None
+        self.endpoint = f"http://127.0.0.1:{self.ports[6]}"
+
+    def start(self, timeout: float = 60) -> None:
+        m, mg, v, vg, f, fg, s3, s3g = self.ports
+        args = [_weed_binary(), "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={self.root / 'data'}",
+                f"-master.port={m}", f"-master.port.grpc={mg}", "-master.volumeSizeLimitMB=64",
+                f"-volume.port={v}", f"-volume.port.grpc={vg}", "-volume.max=0",
+                "-filer", f"-filer.port={f}", f"-filer.port.grpc={fg}", f"-filer.localSocket={self.root / 'filer.sock'}",
+                "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3g}", f"-s3.config={self.root / 's3.json'}",
+                "-s3.port.iceberg=0", "-s3.port.lance=0"]
+        log = open(self.root / "weed.log", "ab")
+        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=self.root)
+        _wait_until(lambda: _s3_ready(self.endpoint), timeout=timeout, what="SeaweedFS to answer")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()               # an outage, not a shutdown
+            self.proc.wait(timeout=30)
+
+    def client(self):
+        return SeaweedFS(self.endpoint, S3_ACCESS_KEY, S3_SECRET_KEY).client()
+
+
+@pytest.fixture(scope="module")
+def outage(world, tmp_path_factory):
+    """One crawl into S3 whose server is killed after ten archived files and restarted 5 s later."""
+    if _weed_binary() is None:
+        pytest.skip("SeaweedFS (weed binary) is not available")
+    tmp = tmp_path_factory.mktemp("outage")
+    weed = Weed(tmp / "weed")
+    weed.start()
+    try:
+        weed.client().create_bucket(Bucket="outage")
+        store_url = f"s3://outage/archive?endpoint={weed.endpoint}&region=us-east-1"
+        catalogue_url = f"sqlite:///{tmp / 'catalogue.sqlite'}"
+        sites = tmp / "sites"
+        write_sites(world, sites, families=PLAIN, overrides=SLOW)
+        aws = {"AWS_ACCESS_KEY_ID": S3_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": S3_SECRET_KEY}
+        with simulator.serve(world) as server:
+            args = _crawl_args(sites, server.proxy_url) + ["--catalogue", catalogue_url, "--store", store_url]
+            proc = subprocess.Popen(wrapper_command(args), cwd=REPO, env=crawl_env(aws), text=True,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            try:
+                _wait_until(lambda: _count(catalogue_url, "capture") >= 10, timeout=120,
+                            what="ten archived files", proc=proc)
+                weed.stop()
+                time.sleep(5)              # longer than a store write's own retries (~3 s)
+                weed.start()
+                _stdout, stderr = proc.communicate(timeout=300)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+        cat = Catalogue.open(catalogue_url)
+        yield proc.returncode, stderr, cat, fsck(cat, _s3_store(store_url, aws))
+    finally:
+        weed.stop()
+
+
+def test_object_store_outage_is_recorded_and_no_row_points_at_nothing(outage):
+    returncode, stderr, cat, report = outage
+    assert returncode == 0, stderr[-3000:]
+    assert "Traceback" not in stderr, stderr[-3000:]
+    assert report.missing == [] and report.mismatched == [], report.summary()
+    runs = cat.runs(limit=100)
+    failed_writes = sum(v for r in runs for k, v in (r.errors or {}).items() if k.startswith("archive_"))
+    assert all(r.finished_at is not None for r in runs)
+    assert failed_writes == 0 or any(r.outcome == "partial" for r in runs)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "crawler/pipelines.py: a store write gives up after storage.objects' 5 attempts (~3 s), shorter "
+    "than a store restart, and the item is dropped (counted as archive_StoreUnavailable). On "
+    "StoreUnavailable the pipeline should pause the engine (crawler.engine.pause()), probe the store "
+    "with backoff for up to NIANBAO_STORE_OUTAGE_WAIT (say 300 s), then retry the item and unpause"))
+def test_object_store_outage_loses_nothing(world, outage):
+    *_, cat, _report = outage
+    _assert_complete(world, cat)
+
+
+def _s3_store(url: str, env: dict):
+    for k, v in env.items():                 # boto3 reads credentials from the environment
+        os.environ.setdefault(k, v)
+    return open_store(url)
+
+
+def _count(catalogue_url: str, table: str) -> int:
+    path = catalogue_url.removeprefix("sqlite:///")
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1) as db:
+            return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+class SqliteLock:
+    """An exclusive lock on a SQLite file held from another connection, in a thread."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.release = threading.Event()
+        self.held = threading.Event()
+        self.thread = threading.Thread(target=self._hold, daemon=True)
+
+    def _hold(self):
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db.execute("BEGIN EXCLUSIVE")
+        self.held.set()
+        self.release.wait(120)
+        db.execute("ROLLBACK")
+        db.close()
+
+    def __enter__(self):
+        self.thread.start()
+        assert self.held.wait(30)
+        return self
+
+    def __exit__(self, *exc):
+        self.release.set()
+        self.thread.join(30)
+
+
+def test_catalogue_locked_for_a_while_is_waited_out(world, tmp_path):
+    catalogue_url = f"sqlite:///{tmp_path / 'catalogue.sqlite'}"
+    sites = tmp_path / "sites"
+    write_sites(world, sites, families=PLAIN, overrides=SLOW)
+    with simulator.serve(world) as server:
+        args = _crawl_args(sites, server.proxy_url) + ["--catalogue", catalogue_url,
+                                                       "--store", (tmp_path / "objects").as_uri()]
+        proc = subprocess.Popen(wrapper_command(args), cwd=REPO, env=crawl_env(), text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            _wait_until(lambda: _count(catalogue_url, "capture") >= 10, timeout=120, what="ten captures", proc=proc)
+            with SqliteLock(tmp_path / "catalogue.sqlite"):
+                time.sleep(5)              # well inside the 15 s busy timeout
+            stdout, stderr = proc.communicate(timeout=300)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 0, stderr[-3000:]
+    cat = Catalogue.open(catalogue_url)
+    assert fsck(cat, open_store((tmp_path / "objects").as_uri())).ok
+    _assert_complete(world, cat)
+
+
+def test_catalogue_locked_throughout_fails_cleanly(world, tmp_path):
+    catalogue_url = f"sqlite:///{tmp_path / 'catalogue.sqlite'}"
+    Catalogue.open(catalogue_url)                      # exists and is migrated; then someone locks it
+    sites = tmp_path / "sites"
+    write_sites(world, sites, families={"static"}, overrides=SLOW)
+    with simulator.serve(world) as server, SqliteLock(tmp_path / "catalogue.sqlite"):
+        # A short busy timeout stands for "locked longer than we wait", in seconds rather than minutes.
+        result = run_crawl(_crawl_args(sites, server.proxy_url)[1:], tmp_path,
+                           patches={"storage.db.SQLITE_BUSY_TIMEOUT_MS": 300}, timeout=180,
+                           catalogue_url=catalogue_url)
+    assert result.proc.returncode == 1, result.proc.stderr[-3000:]
+    assert "Traceback" not in result.proc.stderr, result.proc.stderr[-3000:]
+    assert "catalogue" in result.proc.stderr.lower()
+    cat = Catalogue.open(catalogue_url)
+    assert cat.runs(limit=10) == [] and cat.captures() == [] and cat.reports() == []
+    store = tmp_path / "objects"
+    assert not store.exists() or not any(p.is_file() for p in store.rglob("*"))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "resume is not in nianbao crawl yet: the second run re-fetches and re-captures every file the "
+    "killed run had archived (22 duplicate captures here), and the killed run's row stays unfinished. "
+    "Resume should skip URLs captured with the same sha256 by an unfinished run of the same site "
+    "(or keep a JOBDIR per site) and mark that run 'interrupted'"))
+def test_sigkill_mid_run_then_resume_completes_without_duplicates(world, tmp_path):
+    catalogue_url = f"sqlite:///{tmp_path / 'catalogue.sqlite'}"
+    store_url = (tmp_path / "objects").as_uri()
+    sites = tmp_path / "sites"
+    write_sites(world, sites, families=PLAIN, overrides=SLOW)
+    with simulator.serve(world) as server:
+        args = _crawl_args(sites, server.proxy_url) + ["--catalogue", catalogue_url, "--store", store_url]
+        proc = subprocess.Popen(wrapper_command(args), cwd=REPO, env=crawl_env(), text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        try:
+            _wait_until(lambda: _count(catalogue_url, "capture") >= 20, timeout=120, what="twenty captures", proc=proc)
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        first = _count(catalogue_url, "capture")
+        resumed = run_crawl(args[1:-4], tmp_path, timeout=300, catalogue_url=catalogue_url, store_url=store_url)
+    assert resumed.proc.returncode == 0, resumed.proc.stderr[-3000:]
+    cat = Catalogue.open(catalogue_url)
+    assert fsck(cat, open_store(store_url)).ok
+    _assert_complete(world, cat)
+    pairs = [(c.url, c.sha256) for c in cat.captures() if c.kind in ("page", "attachment")]
+    assert len(pairs) == len(set(pairs)), f"{len(pairs) - len(set(pairs))} duplicate captures after resume"
+    assert first < len(pairs)
