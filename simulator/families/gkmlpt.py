@@ -20,6 +20,8 @@ def build(site: Site) -> None:
     cats, docs_by_id, fullview = {}, {}, set()
     for col in columns:
         cat = 5_000 + stable_int(site.seed, p.site_id, col.slug) % 5_000
+        while cat in cats:            # distinct columns never share a category id
+            cat += 1
         cats[cat] = col
         col.url = site.url(f"/gkmlpt/index#{cat}")
         for d in col.docs:

@@ -26,6 +26,8 @@ def build(site: Site) -> None:
     col_ids = {}
     for i, col in enumerate(columns):
         col_id = 1_229_000 + stable_int(site.seed, p.site_id, col.slug) % 90_000
+        while col_id in col_ids:      # distinct columns never share an id
+            col_id += 1
         unit_id = 4_170_000 + stable_int(site.seed, p.site_id, col.slug, "unit") % 90_000
         col_ids[col_id] = (col, unit_id)
         col.url = site.url(f"/col/col{col_id}/index.html", col_host)

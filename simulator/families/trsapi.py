@@ -22,6 +22,8 @@ def build(site: Site) -> None:
     channels, docs_by_id = {}, {}
     for col in columns:
         channel = 30_000 + stable_int(site.seed, p.site_id, col.slug) % 60_000
+        while channel in channels:    # distinct columns never share a channel
+            channel += 1
         channels[channel] = col
         base = f"/zwgk/zfxxgkzl/{col.slug}/"
         col.url = site.url(base + "index.htm")
