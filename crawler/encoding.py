@@ -93,6 +93,12 @@ def decode_html(body: bytes, *, header_charset: str | None = None) -> tuple[str,
     text = _strict(body, "utf-8")
     if text is not None:
         return text, "utf-8"
+    # UTF-8 with a few broken sequences (a truncated paste, one bad byte): GBK text read as
+    # UTF-8 fails on nearly every non-ASCII byte, so a small failure share means UTF-8.
+    loose = body.decode("utf-8", errors="replace")
+    non_ascii = sum(1 for b in body if b >= 0x80)
+    if non_ascii and loose.count("\ufffd") <= max(2, non_ascii // 20):
+        return loose, "utf-8"
 
     # Declared multi-byte charsets (gb18030, big5, ...) next; single-byte ones decode
     # any bytes at all, so they only get a say once the Chinese codecs have failed.

@@ -16,7 +16,7 @@ from crawler.items import FileItem
 from scrapy.exceptions import DropItem
 
 from storage.catalogue import Catalogue, CatalogueError
-from storage.objects import StoreError, open_store, put_content
+from storage.objects import StoreError, StoreUnavailable, open_store, put_content
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +36,15 @@ class ArchivePipeline:
         self.store = None
         self.catalogue = None
         self.run_id: int | None = None
+        self.outage_wait = 300.0
+        self._outage_lock = asyncio.Lock()
 
     @classmethod
     def from_crawler(cls, crawler):
         s = crawler.settings
         pipeline = cls(store_url=env.store_url(s.get("NIANBAO_STORE")),
                        catalogue_url=env.catalogue_url(s.get("NIANBAO_CATALOGUE")), crawler=crawler)
+        pipeline.outage_wait = s.getfloat("NIANBAO_STORE_OUTAGE_WAIT", 300.0)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
@@ -80,7 +83,14 @@ class ArchivePipeline:
         if not isinstance(item, FileItem):
             return item
         try:
-            await asyncio.to_thread(self._archive, item)
+            while True:
+                try:
+                    await asyncio.to_thread(self._archive, item)
+                    break
+                except StoreUnavailable as exc:
+                    # An outage longer than the store's own retries: hold the crawl, wait it out.
+                    if not await self._wait_for_store(exc):
+                        raise
         except (ArchiveError, StoreError, CatalogueError) as exc:
             # Nothing half-written: the object is stored before any row names it. Record and go on.
             kind = type(exc).__name__
@@ -88,6 +98,37 @@ class ArchivePipeline:
             log.error("%s: not archived: %s", item.site_id, exc)
             raise DropItem(str(exc)) from None
         return item
+
+    async def _wait_for_store(self, exc: Exception) -> bool:
+        """Pause the engine and probe the store with backoff until it answers or the wait
+        (NIANBAO_STORE_OUTAGE_WAIT seconds) runs out. True: the store is back."""
+        async with self._outage_lock:
+            if await self._store_ok():
+                return True       # another item already waited the outage out
+            engine = self.crawler.engine
+            log.warning("object store unavailable (%s): pausing the crawl for up to %ss", exc, self.outage_wait)
+            self.crawler.stats.inc_value("nianbao/store_outages")
+            engine.pause()
+            try:
+                loop = asyncio.get_running_loop()
+                deadline = loop.time() + self.outage_wait
+                delay = 1.0
+                while loop.time() < deadline:
+                    await asyncio.sleep(min(delay, max(0.0, deadline - loop.time())))
+                    if await self._store_ok():
+                        log.warning("object store is back: resuming the crawl")
+                        return True
+                    delay = min(delay * 2, 15.0)
+                return False
+            finally:
+                engine.unpause()
+
+    async def _store_ok(self) -> bool:
+        try:
+            await asyncio.to_thread(self.store.check)
+            return True
+        except StoreError:
+            return False
 
     def _archive(self, item: FileItem) -> None:
         if item.unchanged and self.store.exists(item.unchanged["storage_key"]):

@@ -55,6 +55,7 @@ NIANBAO_PROXY = None          # explicit proxy for every request; None: standard
 NIANBAO_RENDER = None         # override of every site's render mode
 NIANBAO_PROGRESS_INTERVAL = 10.0
 NIANBAO_CONDITIONAL = True    # If-None-Match / If-Modified-Since for URLs already archived
+NIANBAO_STORE_OUTAGE_WAIT = 300.0   # seconds a crawl holds still waiting for the object store
 NIANBAO_WARC = True           # write every exchange to rolling WARC files in the object store
 NIANBAO_WARC_MAX_BYTES = 256 * 1024 * 1024
 NIANBAO_WARC_TMP_DIR = None

@@ -18,7 +18,7 @@ from crawler import render as render_rules
 from crawler.cms.page import parse_html
 from crawler.encoding import decode_html
 from crawler.errors import error_kind
-from crawler.filenames import filename_from_headers
+from crawler.filenames import filename_from_headers, safe_filename
 from crawler.items import FileItem, ReportRef
 from crawler.rendering import click_next, render_meta, use_bundled_suffix_list
 from crawler.siteconfig import SiteConfig, load_site
@@ -27,6 +27,8 @@ REPORT_LINK_BONUS = 100.0
 # A page linking to this many report-like titles is a list, not one report.
 LIST_PAGE_REPORT_LINKS = 3
 TEXT_FOR_RECOGNITION = 4000
+# Pages are analysed up to this many characters (the bytes are archived whole regardless).
+MAX_ANALYSED_CHARS = 4_000_000
 
 
 def _is_html(content_type: str | None, body: bytes) -> bool:
@@ -37,6 +39,12 @@ def _is_html(content_type: str | None, body: bytes) -> bool:
         return False
     head = body[:512].lstrip().lower()
     return head.startswith((b"<!doctype", b"<html", b"<?xml", b"{", b"["))
+
+
+def _safe_name(content_disposition, url: str) -> str | None:
+    """The file's own name, made harmless: no directories, control characters or NULs."""
+    name = filename_from_headers(content_disposition, url)
+    return safe_filename(name) if name else None
 
 
 def _content_type(response) -> str | None:
@@ -241,6 +249,12 @@ class ReportsSpider(scrapy.Spider):
         if content_type and "charset=" in content_type.lower():
             charset = content_type.lower().split("charset=", 1)[1].split(";")[0].strip()
         text, _encoding = decode_html(response.body, header_charset=charset)
+        if len(text) > MAX_ANALYSED_CHARS:
+            # No real list page is this large: read its beginning, record that the rest was not.
+            self._stat("error/page_too_large")
+            self.logger.warning("%s: %s has %d characters; only the first %d were read",
+                                self.site.id, response.url, len(text), MAX_ANALYSED_CHARS)
+            text = text[:MAX_ANALYSED_CHARS]
         page = cms.extract(response.url, text, content_type=content_type or "text/html")
         if page.family:
             self._stat(f"family/{page.family}")
@@ -425,7 +439,7 @@ class ReportsSpider(scrapy.Spider):
         return FileItem(
             site_id=self.site.id, url=plain["url"], final_url=plain["final_url"], source_page=source,
             status=plain["status"], headers=plain["headers"], body=plain["body"],
-            content_type=plain["content_type"], filename=filename_from_headers(cd, plain["final_url"]),
+            content_type=plain["content_type"], filename=_safe_name(cd, plain["final_url"]),
             fetched_at=datetime.now(timezone.utc), kind="page", report=report, rendered=False,
             browser_version=browser, derived=derived, warc=plain.get("warc"), unchanged=plain.get("unchanged"))
 
@@ -437,7 +451,7 @@ class ReportsSpider(scrapy.Spider):
         return FileItem(
             site_id=self.site.id, url=request_url, final_url=response.url, source_page=source,
             status=response.status, headers=headers, body=response.body, content_type=content_type,
-            filename=filename_from_headers(cd, response.url), fetched_at=datetime.now(timezone.utc),
+            filename=_safe_name(cd, response.url), fetched_at=datetime.now(timezone.utc),
             warc=response.meta.get("nianbao_warc"), unchanged=response.meta.get("nianbao_unchanged"),
             kind=kind, report=report, rendered="playwright" in response.flags or
             bool(response.meta.get("playwright")), browser_version=response.meta.get("nianbao_browser"))

@@ -167,6 +167,9 @@ def proxy_path(text: str) -> str:
 
 # ---- requests ----------------------------------------------------------------------
 
+MAX_PLANNED = 500
+
+
 def next_requests(list_url: str, params: dict[str, str], total: int | None, perpage: int, already: int, *,
                   group_size: int = DEFAULT_GROUP, proxy: str = DEFAULT_PROXY) -> list[Follow]:
     """POSTs fetching records already+1 .. total in chunks of perpage*group_size.
@@ -182,6 +185,8 @@ def next_requests(list_url: str, params: dict[str, str], total: int | None, perp
     out: list[Follow] = []
     start = already + 1
     last = total if total is not None else already + chunk
+    # A server's <totalrecord> is not to be trusted: plan at most MAX_PLANNED requests.
+    last = min(last, already + chunk * MAX_PLANNED)
     while start <= last:
         end = min(start + chunk - 1, last) if total is not None else start + chunk - 1
         query = urlencode({"startrecord": start, "endrecord": end, "perpage": perpage})
@@ -225,7 +230,10 @@ def parse_dataproxy(url: str, text: str, *, formdata: dict[str, str] | None = No
     parts = urlsplit(url)
     query = dict(parse_qsl(parts.query))
     start, end = query.get("startrecord", ""), query.get("endrecord", "")
-    if total is not None and start.isdigit() and end.isdigit():
+    answered = len(records(text))
+    asked = int(end) - int(start) + 1 if start.isdigit() and end.isdigit() else 0
+    if total is not None and start.isdigit() and end.isdigit() and answered >= asked:
+        # A short answer means the list ended, whatever <totalrecord> claims.
         perpage = int(query["perpage"]) if query.get("perpage", "").isdigit() else DEFAULT_PERPAGE
         chunk = max(1, int(end) - int(start) + 1)
         endpoint = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
@@ -233,6 +241,7 @@ def parse_dataproxy(url: str, text: str, *, formdata: dict[str, str] | None = No
         method = "POST" if formdata else "GET"
         headers = dict(_HEADERS, Referer=referer) if referer else dict(_HEADERS)
         s = int(end) + 1
+        total = min(total, int(end) + chunk * MAX_PLANNED)   # <totalrecord> is the server's word only
         while s <= total:
             e = min(s + chunk - 1, total)
             q = urlencode({**other, "startrecord": s, "endrecord": e, "perpage": perpage})

@@ -126,6 +126,7 @@ def _js_targets(code: str) -> list[str]:
     return [m.group(2) for m in _JS_NAV.finditer(code or "")]
 
 
+MAX_LINKS_PER_PAGE = 20_000
 _VIEWER_PARAMS = ("file", "url", "src", "filepath", "fileurl", "path")
 
 
@@ -151,6 +152,8 @@ def links_in(root: lxml.html.HtmlElement, base: str, *, with_dates: bool = True)
             out.append(Link(url, text, date))
 
     for el in root.iter():
+        if len(out) >= MAX_LINKS_PER_PAGE:
+            break       # a hostile or broken page: the first links are the page's own
         tag = el.tag if isinstance(el.tag, str) else ""
         if tag in ("script", "style"):
             continue
