@@ -14,7 +14,7 @@ RESULTS = Path(__file__).resolve().parent / "results.json"
 FARM = ("throughput", "recrawl", "focus")
 OTHERS = ("memory", "browser")
 HEADLINE = {
-    "throughput": lambda r: f"full pipeline {r['full_pages_per_s']} pages/s vs bare spider {r['bare_pages_per_s']}: ratio {r['ratio']} (target {r['target']})",
+    "throughput": lambda r: f"full pipeline {r['full_pages_per_s']} pages/s vs bare spider {r['bare_pages_per_s']}: ratio {r['ratio']} (target {r['target']}); spider alone (no store, catalogue, WARC) {r['spider_only_pages_per_s']}: ratio {r['spider_only_ratio']}",
     "focus": lambda r: (f"fetches per report: nianbao {r['nianbao_fetches_per_report']} (recall {r['nianbao_recall']}) vs wget "
                         f"{r['wget_fetches_per_report']} (recall {r['wget_recall']}): ratio {r['ratio']} (target {r['target']})"),
     "recrawl": lambda r: (f"recrawl of an unchanged farm: bytes {r['bytes_ratio']}, time {r['time_ratio']}, requests "

@@ -78,8 +78,9 @@ class Farm:
     def portals(self):
         return [p for p in self.world.portals if not self.families or p.family in self.families]
 
-    def crawl(self, *, data: Path | None = None) -> CrawlResult:
-        """One `nianbao crawl --all` of the farm into DATA (default: the farm's own archive)."""
+    def crawl(self, *, data: Path | None = None, patches: dict | None = None) -> CrawlResult:
+        """One `nianbao crawl --all` of the farm into DATA (default: the farm's own archive).
+        PATCHES set crawler.settings attributes first (e.g. switch the archive pipeline off)."""
         data = data or (self.workdir / "data")
         before_n = len(self.server.exchanges)
         before_bytes = self.server.stats.bytes_served
@@ -89,14 +90,18 @@ class Farm:
                            default=0)
         self.runs += 1
         t0 = time.monotonic()
-        h = harvest(self.world, self.server, self.workdir / f"run{self.runs}", families=self.families,
-                    overrides=FAST, data=data, extra=["--max-bytes", MAX_BYTES, "--render", self.render],
-                    timeout=1800)
+        extra = ["--max-bytes", MAX_BYTES, "--render", self.render]
+        if patches:
+            h = _patched_harvest(self, data, extra, patches)
+        else:
+            h = harvest(self.world, self.server, self.workdir / f"run{self.runs}", families=self.families,
+                        overrides=FAST, data=data, extra=extra, timeout=1800)
         wall = time.monotonic() - t0
         if h.proc.returncode not in (0,):
             raise RuntimeError(f"crawl failed ({h.proc.returncode}): {h.proc.stderr[-2000:]}")
         exchanges = self.server.exchanges[before_n:]
-        return CrawlResult(seconds=crawl_seconds(h.catalogue_url, after_id=last_run), wall=wall,
+        seconds = (_stats_seconds(h.proc.stdout) if patches else None) or crawl_seconds(h.catalogue_url, after_id=last_run)
+        return CrawlResult(seconds=seconds, wall=wall,
                            requests=len(exchanges), bytes_served=self.server.stats.bytes_served - before_bytes,
                            exchanges=exchanges, catalogue_url=h.catalogue_url, store_url=h.store_url,
                            returncode=h.proc.returncode, stderr=h.proc.stderr)
@@ -105,6 +110,31 @@ class Farm:
         if self._first is None:
             self._first = self.crawl()
         return self._first
+
+
+def _patched_harvest(farm: "Farm", data: Path, extra: list[str], patches: dict):
+    """harvest() through the measuring wrapper of tests/hostile_server.py, settings patched."""
+    import subprocess
+
+    from tests.harness import REPO, Harvest, write_sites
+    from tests.hostile_server import crawl_env, wrapper_command
+
+    sites_dir = farm.workdir / f"run{farm.runs}" / "sites"
+    write_sites(farm.world, sites_dir, families=farm.families, overrides=FAST)
+    catalogue_url = f"sqlite:///{data / 'catalogue.sqlite'}"
+    store_url = (data / "objects").as_uri()
+    args = ["crawl", "--all", "--sites-dir", str(sites_dir), "--proxy", farm.server.proxy_url,
+            "--catalogue", catalogue_url, "--store", store_url, *extra]
+    # Print the crawl's own elapsed time: with the pipeline off, no run rows record it.
+    patches = dict(patches, EXTENSIONS={"crawler.progress.Progress": 500, "bench.probe.Elapsed": 900})
+    proc = subprocess.run(wrapper_command(args, patches), capture_output=True, text=True, cwd=REPO,
+                          env=crawl_env(), timeout=1800)
+    return Harvest(catalogue_url, store_url, sites_dir, proc)
+
+
+def _stats_seconds(stdout: str) -> float | None:
+    values = [float(line.split("=", 1)[1]) for line in stdout.splitlines() if line.startswith("ELAPSED=")]
+    return max(values) if values else None
 
 
 def found_reports(world, catalogue_url: str) -> tuple[set, set]:

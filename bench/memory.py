@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -42,14 +43,14 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self.server.release.wait(120)     # stall: the downloader stays full, the frontier waits
             body = b"<html><body>x</body></html>"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
         try:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
             self.wfile.write(body)
         except OSError:
-            pass
+            self.close_connection = True    # the measured crawler has closed: expected
 
 
 def run(frontier: int = FRONTIER) -> dict:
@@ -79,7 +80,12 @@ def run(frontier: int = FRONTIER) -> dict:
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     try:
-        _, stderr = proc.communicate(timeout=900)
+        deadline = time.monotonic() + 900
+        while proc.poll() is None and time.monotonic() < deadline:
+            if out.exists():
+                server.release.set()         # measured: let the stalled downloads finish so it can close
+            time.sleep(0.5)
+        _, stderr = proc.communicate(timeout=120)
     finally:
         server.release.set()
         if proc.poll() is None:
@@ -90,4 +96,6 @@ def run(frontier: int = FRONTIER) -> dict:
     probe = json.loads(out.read_text())
     peak = probe["peak_rss_mb"]
     return {"frontier": probe["frontier"], "peak_rss_mb": peak, "idle_rss_mb": probe["idle_rss_mb"],
+            "rss_with_full_frontier_mb": probe["rss_mb"],
+            "per_queued_request_kb": round((probe["rss_mb"] - probe["idle_rss_mb"]) * 1024 / max(1, probe["frontier"]), 2),
             "target_mb": TARGET_MB, "ratio": round(peak / TARGET_MB, 3), "seconds_to_fill": probe["seconds"]}

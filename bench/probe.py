@@ -39,13 +39,40 @@ class FrontierProbe:
         self.loop.start(0.5)
 
     def sample(self):
-        scheduler = self.crawler.engine.scheduler
-        size = len(scheduler) if scheduler is not None else 0
+        # Never raise: an exception would stop the LoopingCall for good, and the probe with it.
+        try:
+            scheduler = self.crawler.engine.scheduler
+            size = len(scheduler) if scheduler is not None else 0
+        except Exception:
+            return
         self.largest = max(self.largest, size)
         if size >= self.target * 0.99:
             self.loop.stop()
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            with open(self.out, "w", encoding="utf-8") as fh:
-                json.dump({"frontier": size, "peak_rss_mb": round(peak, 1), "rss_mb": round(_rss_mb(), 1),
-                           "idle_rss_mb": round(self.idle, 1), "seconds": round(time.monotonic() - self.t0, 1)}, fh)
+            self.write(size)
             self.crawler.engine.close_spider(self.crawler.spider, "frontier_measured")
+
+    def write(self, size: int) -> None:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        with open(self.out, "w", encoding="utf-8") as fh:
+            json.dump({"frontier": size, "peak_rss_mb": round(peak, 1), "rss_mb": round(_rss_mb(), 1),
+                       "idle_rss_mb": round(self.idle, 1), "seconds": round(time.monotonic() - self.t0, 1)}, fh)
+
+
+class Elapsed:
+    """Prints each spider's elapsed seconds (from Scrapy's own stats) when it closes."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        crawler.signals.connect(self.closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def closed(self, spider, reason):
+        stats = self.crawler.stats.get_stats()
+        start = stats.get("start_time")
+        if start is not None:
+            import datetime as dt
+            now = dt.datetime.now(start.tzinfo)
+            print(f"ELAPSED={(now - start).total_seconds():.3f}", flush=True)
