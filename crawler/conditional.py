@@ -64,9 +64,13 @@ class ConditionalMiddleware:
             self.states = {}
         self.crawler.stats.set_value("nianbao/known_urls", len(self.states))
 
-    def process_request(self, request, spider=None):
+    async def process_request(self, request, spider=None):
         if request.method != "GET" or request.meta.get("playwright") or request.meta.get("nianbao_no_revalidate"):
             return None
+        spider = spider or self.crawler.spider
+        done = getattr(spider, "resumed", {}).get(request.url)
+        if done is not None:
+            return await self._from_archive(request, done)
         known = self.states.get(request.url)
         if known is None:
             return None
@@ -77,6 +81,21 @@ class ConditionalMiddleware:
             request.headers.setdefault(name, value)
         request.meta["nianbao_revalidating"] = request.url
         return None
+
+    async def _from_archive(self, request, done: dict):
+        """A resumed run already captured this URL: answer from the archive, no fetch."""
+        self.crawler.stats.inc_value("nianbao/resumed_from_archive")
+        body = b""
+        if request.meta.get("nianbao_kind") != "file":
+            try:
+                body = await asyncio.to_thread(self.store.get, done["storage_key"])
+            except Exception:      # not readable after all: fetch it like any other URL
+                return None
+        request.meta["nianbao_unchanged"] = {k: done[k] for k in ("sha256", "size", "storage_key")}
+        request.meta["nianbao_resumed"] = True
+        headers = Headers({"Content-Type": done.get("content_type") or "application/octet-stream"})
+        cls = responsetypes.from_args(headers=headers, url=request.url, body=body)
+        return cls(url=request.url, status=200, headers=headers, body=body, request=request, flags=["resumed"])
 
     async def process_response(self, request, response, spider=None):
         url = request.meta.get("nianbao_revalidating")

@@ -36,6 +36,8 @@ class FileItem:
     warc: dict | None = None
     # A 304 on revalidation: the archived object it still is ({"sha256", "size", "storage_key"})
     unchanged: dict | None = None
+    # Served from the archive because the run being resumed captured it before it died
+    resumed: bool = False
 
     @property
     def is_report(self) -> bool:

@@ -71,11 +71,23 @@ class ArchivePipeline:
             first_year=site.first_year, config_hash=site.config_hash())
         # A distributed worker shares its site with others: their runs are alive, not stale.
         distributed = bool(self.crawler.settings.get("NIANBAO_WORKER_ID"))
-        stale = 0 if distributed else self.catalogue.interrupt_stale_runs(site_id=site.id)
-        if stale:
-            log.warning("%s: %d earlier run(s) had died mid-crawl; marked interrupted", site.id, stale)
-        self.run_id = self.catalogue.start_run(site_id=site.id, config_hash=site.config_hash(),
-                                               software_version=__version__)
+        resumable = None if distributed else self.catalogue.running_run(site_id=site.id)
+        if resumable is not None:
+            # The last run of this site died mid-crawl (SIGKILL, power): resume it. What it
+            # captured is served from the archive, not fetched or recorded a second time.
+            self.run_id = resumable.id
+            spider.resumed = {c.url: {"sha256": c.sha256, "size": c.size, "storage_key": c.storage_key,
+                                      "content_type": c.content_type}
+                              for c in self.catalogue.captures(run_id=resumable.id)
+                              if c.kind in ("page", "attachment")}
+            stale = self.catalogue.interrupt_stale_runs(site_id=site.id, keep=resumable.id)
+            log.warning("%s: resuming run %d, which died mid-crawl (%d files already captured)",
+                        site.id, resumable.id, len(spider.resumed))
+            self.crawler.stats.set_value("nianbao/resumed_run", resumable.id)
+        else:
+            spider.resumed = {}
+            self.run_id = self.catalogue.start_run(site_id=site.id, config_hash=site.config_hash(),
+                                                   software_version=__version__)
         spider.run_id = self.run_id
         self.crawler.stats.set_value("nianbao/run_id", self.run_id)
 
@@ -131,6 +143,13 @@ class ArchivePipeline:
             return False
 
     def _archive(self, item: FileItem) -> None:
+        if item.resumed:
+            # Captured already by the run being resumed: only note the report as seen.
+            if item.report is not None:
+                self.catalogue.upsert_report(
+                    site_id=item.site_id, agency=item.report.agency, year=item.report.year,
+                    title=item.report.title, url=item.report.url, seen_at=item.fetched_at)
+            return
         if item.unchanged and self.store.exists(item.unchanged["storage_key"]):
             # Revalidated with a 304: the archive already holds these bytes.
             key, sha, size = (item.unchanged["storage_key"], item.unchanged["sha256"], item.unchanged["size"])

@@ -62,7 +62,8 @@ def _plain_snapshot(response, content_type: str | None) -> dict:
     headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
     return {"url": response.request.meta.get("redirect_urls", [response.url])[0], "final_url": response.url,
             "status": response.status, "headers": headers, "body": response.body, "content_type": content_type,
-            "warc": response.meta.get("nianbao_warc"), "unchanged": response.meta.get("nianbao_unchanged")}
+            "warc": response.meta.get("nianbao_warc"), "unchanged": response.meta.get("nianbao_unchanged"),
+            "resumed": bool(response.meta.get("nianbao_resumed"))}
 
 
 def visible_text(html: str) -> str:
@@ -272,7 +273,8 @@ class ReportsSpider(scrapy.Spider):
             self.memory.remember(response.url)
             self._stat("render/needed")
             meta = {k: v for k, v in response.meta.items()
-                    if k.startswith("nianbao_") and k not in ("nianbao_warc", "nianbao_unchanged", "nianbao_revalidating")}
+                    if k.startswith("nianbao_")
+                    and k not in ("nianbao_warc", "nianbao_unchanged", "nianbao_revalidating", "nianbao_resumed")}
             meta["nianbao_plain"] = _plain_snapshot(response, content_type)
             out.append(Request(response.url, callback=self.parse_rendered, errback=self.on_render_error,
                                dont_filter=True, priority=response.request.priority + 1,
@@ -441,7 +443,8 @@ class ReportsSpider(scrapy.Spider):
             status=plain["status"], headers=plain["headers"], body=plain["body"],
             content_type=plain["content_type"], filename=_safe_name(cd, plain["final_url"]),
             fetched_at=datetime.now(timezone.utc), kind="page", report=report, rendered=False,
-            browser_version=browser, derived=derived, warc=plain.get("warc"), unchanged=plain.get("unchanged"))
+            browser_version=browser, derived=derived, warc=plain.get("warc"), unchanged=plain.get("unchanged"),
+            resumed=plain.get("resumed", False))
 
     def _file_item(self, response, *, kind: str, report: ReportRef, source: str | None,
                    content_type: str | None) -> FileItem:
@@ -453,5 +456,6 @@ class ReportsSpider(scrapy.Spider):
             status=response.status, headers=headers, body=response.body, content_type=content_type,
             filename=_safe_name(cd, response.url), fetched_at=datetime.now(timezone.utc),
             warc=response.meta.get("nianbao_warc"), unchanged=response.meta.get("nianbao_unchanged"),
+            resumed=bool(response.meta.get("nianbao_resumed")),
             kind=kind, report=report, rendered="playwright" in response.flags or
             bool(response.meta.get("playwright")), browser_version=response.meta.get("nianbao_browser"))

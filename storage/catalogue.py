@@ -220,12 +220,19 @@ class Catalogue:
 
         return self._write("finish_run", fn)
 
-    def interrupt_stale_runs(self, *, site_id: str) -> int:
+    def running_run(self, *, site_id: str) -> CrawlRun | None:
+        """The newest run of a site still marked running: after a crash, the one to resume."""
+        stmt = (select(CrawlRun).where(CrawlRun.site_id == site_id, CrawlRun.outcome == "running")
+                .order_by(col(CrawlRun.id).desc()).limit(1))
+        return self._read("running_run", lambda s: s.exec(stmt).first())
+
+    def interrupt_stale_runs(self, *, site_id: str, keep: int | None = None) -> int:
         """Runs of a site still marked running (their process died) become interrupted."""
         def fn(s: Session) -> int:
-            result = s.execute(sa.update(CrawlRun)
-                               .where(CrawlRun.site_id == site_id, CrawlRun.outcome == "running")
-                               .values(outcome="interrupted", finished_at=utcnow()))
+            stmt = sa.update(CrawlRun).where(CrawlRun.site_id == site_id, CrawlRun.outcome == "running")
+            if keep is not None:
+                stmt = stmt.where(CrawlRun.id != keep)
+            result = s.execute(stmt.values(outcome="interrupted", finished_at=utcnow()))
             return result.rowcount or 0
 
         return self._write("interrupt_stale_runs", fn)
