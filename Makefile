@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# pywb (the replay check of the WARC tests) pins old redis/cryptography: it gets its own venv.
+PYWB_VENV ?= .venv-pywb
+PYWB_STAMP := $(PYWB_VENV)/.installed-stamp
 
 .PHONY: install run test demo bench services clean
 
@@ -14,6 +17,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+$(PYWB_STAMP):
+	test -x $(PYWB_VENV)/bin/python || $(PYTHON) -m venv $(PYWB_VENV)
+	$(PYWB_VENV)/bin/pip install -q 'pywb>=2.8,<2.11'
+	touch $(PYWB_STAMP)
+
 # Harvest every site in sites/ into ./data (SQLite catalogue + filesystem store).
 run: install
 	$(BIN)/nianbao crawl --all
@@ -24,11 +32,11 @@ demo: install
 services:
 	./scripts/services.sh
 
-test: install services
+test: install $(PYWB_STAMP) services
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 bench: install services
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) data
+	rm -rf $(VENV) $(PYWB_VENV) data
