@@ -57,6 +57,40 @@ def _exit_for(summaries) -> int:
     return EXIT_OK
 
 
+def with_max_pages(sites, max_pages: int | None):
+    if not max_pages:
+        return sites
+    return [s.model_copy(update={"budget": s.budget.model_copy(update={"max_pages": max_pages})}) for s in sites]
+
+
+def select_sites(site_ids: list[str] | None, *, all_sites: bool, due: bool, sites_dir: Path | None,
+                 catalogue: str | None, max_pages: int | None = None) -> list:
+    """The sites a command names: ids, --all, or --due. Exits with the right code on bad input."""
+    from crawler.siteconfig import ConfigError, load_sites
+
+    try:
+        sites = load_sites(env.sites_dir(str(sites_dir) if sites_dir else None))
+    except ConfigError as exc:
+        _config_error(exc)
+    if site_ids:
+        known = {s.id: s for s in sites}
+        missing = [i for i in site_ids if i not in known]
+        if missing:
+            err.print(f"unknown site id(s): {', '.join(missing)}")
+            raise typer.Exit(EXIT_USAGE)
+        sites = [known[i] for i in site_ids]
+    elif not (all_sites or due):
+        err.print("name site ids, or --all, --due, or --start-url")
+        raise typer.Exit(EXIT_USAGE)
+    if due:
+        from crawler.schedule import due_sites
+        sites = due_sites(sites, catalogue_url=env.catalogue_url(catalogue))
+        if not sites:
+            out.print("no site is due")
+            raise typer.Exit(EXIT_OK)
+    return with_max_pages(sites, max_pages)
+
+
 @app.command()
 def crawl(
     site_ids: list[str] = typer.Argument(None, help="Site ids from the sites directory"),
@@ -75,41 +109,23 @@ def crawl(
     log_level: str = typer.Option("WARNING", "--log-level"),
 ):
     """Harvest sites into the archive."""
-    from crawler.siteconfig import ConfigError, adhoc_site, load_sites
+    from crawler.siteconfig import ConfigError, adhoc_site
 
     if render not in (None, "auto", "never", "always"):
         err.print(f"--render: {render!r} is not one of auto, never, always")
         raise typer.Exit(EXIT_USAGE)
-    try:
-        if start_url:
-            if not agency:
-                err.print("--start-url needs --agency NAME")
-                raise typer.Exit(EXIT_USAGE)
-            sites = [adhoc_site(start_url=start_url, agency=agency, allow=allow or None,
-                                render=render or "auto")]
-        else:
-            sites = load_sites(env.sites_dir(str(sites_dir) if sites_dir else None))
-            if site_ids:
-                known = {s.id: s for s in sites}
-                missing = [i for i in site_ids if i not in known]
-                if missing:
-                    err.print(f"unknown site id(s): {', '.join(missing)}")
-                    raise typer.Exit(EXIT_USAGE)
-                sites = [known[i] for i in site_ids]
-            elif not (all_sites or due):
-                err.print("name site ids, or --all, --due, or --start-url")
-                raise typer.Exit(EXIT_USAGE)
-    except ConfigError as exc:
-        _config_error(exc)
-    if due:
-        from crawler.schedule import due_sites
-        sites = due_sites(sites, catalogue_url=env.catalogue_url(catalogue))
-        if not sites:
-            out.print("no site is due")
-            raise typer.Exit(EXIT_OK)
-    if max_pages:
-        sites = [s.model_copy(update={"budget": s.budget.model_copy(update={"max_pages": max_pages})})
-                 for s in sites]
+    if start_url:
+        if not agency:
+            err.print("--start-url needs --agency NAME")
+            raise typer.Exit(EXIT_USAGE)
+        try:
+            sites = [adhoc_site(start_url=start_url, agency=agency, allow=allow or None, render=render or "auto")]
+        except ConfigError as exc:
+            _config_error(exc)
+        sites = with_max_pages(sites, max_pages)
+    else:
+        sites = select_sites(site_ids, all_sites=all_sites, due=due, sites_dir=sites_dir,
+                             catalogue=catalogue, max_pages=max_pages)
     from crawler.runner import run_sites
     summaries = run_sites(sites, store=store, catalogue=catalogue, render=render, proxy=proxy,
                           max_bytes=max_bytes, log_level=log_level)
@@ -156,7 +172,6 @@ def export(
     catalogue: Optional[str] = CatalogueOpt,
 ):
     """One row per archived file, with provenance."""
-    from storage.catalogue import Catalogue
     from storage.objects import open_store
 
     if fmt not in ("jsonl", "csv"):
@@ -190,8 +205,6 @@ def runs(limit: int = typer.Option(20, "--limit"), site: Optional[str] = typer.O
          fmt: str = typer.Option("table", "--format", help="table | json"),
          catalogue: Optional[str] = CatalogueOpt):
     """Recent crawl runs with their counts and errors."""
-    from storage.catalogue import Catalogue
-
     if fmt not in ("table", "json"):
         err.print(f"--format: {fmt!r} is not table or json")
         raise typer.Exit(EXIT_USAGE)

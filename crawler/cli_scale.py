@@ -61,35 +61,10 @@ def enqueue(
     catalogue: Optional[str] = typer.Option(None, "--catalogue", help="Catalogue URL (for --due)"),
 ):
     """Put sites on the shared frontier; any running `nianbao worker` picks them up."""
-    from crawler import env
-    from crawler.siteconfig import ConfigError, load_sites
+    from crawler.cli import select_sites
 
-    try:
-        sites = load_sites(env.sites_dir(str(sites_dir) if sites_dir else None))
-    except ConfigError as exc:
-        for file, key, msg in exc.problems:
-            err.print(f"config error {file}: {key}: {msg}", highlight=False)
-        raise typer.Exit(EXIT_CONFIG)
-    if site_ids:
-        known = {s.id: s for s in sites}
-        missing = [i for i in site_ids if i not in known]
-        if missing:
-            err.print(f"unknown site id(s): {', '.join(missing)}")
-            raise typer.Exit(EXIT_USAGE)
-        sites = [known[i] for i in site_ids]
-    elif not (all_sites or due):
-        err.print("name site ids, or --all, or --due")
-        raise typer.Exit(EXIT_USAGE)
-    if due:
-        try:
-            from crawler.schedule import due_sites
-        except ImportError:
-            err.print("--due needs crawler.schedule, which this installation lacks")
-            raise typer.Exit(EXIT_FAILED)
-        sites = due_sites(sites, catalogue_url=env.catalogue_url(catalogue))
-    if max_pages:
-        sites = [s.model_copy(update={"budget": s.budget.model_copy(update={"max_pages": max_pages})})
-                 for s in sites]
+    sites = select_sites(site_ids, all_sites=all_sites, due=due, sites_dir=sites_dir, catalogue=catalogue,
+                         max_pages=max_pages)
     frontier = _frontier(redis, prefix)
     queued = 0
     for site in sites:

@@ -80,7 +80,7 @@ class ArchivePipeline:
                                       "content_type": c.content_type}
                               for c in self.catalogue.captures(run_id=resumable.id)
                               if c.kind in ("page", "attachment")}
-            stale = self.catalogue.interrupt_stale_runs(site_id=site.id, keep=resumable.id)
+            self.catalogue.interrupt_stale_runs(site_id=site.id, keep=resumable.id)
             log.warning("%s: resuming run %d, which died mid-crawl (%d files already captured)",
                         site.id, resumable.id, len(spider.resumed))
             self.crawler.stats.set_value("nianbao/resumed_run", resumable.id)
