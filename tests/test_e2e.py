@@ -109,9 +109,10 @@ def test_rendering_only_where_needed(world, crawled):
         stats = run.stats or {}
         browser = stats.get("nianbao/render/pages", 0) + stats.get("nianbao/render/challenges_solved", 0)
         if families[run.site_id] in ("gkmlpt", "trsapi", "ruishu", "jiasule"):
-            assert browser > 0, run.site_id
+            assert browser > 0 and stats.get("playwright/browser_count") == 1, run.site_id
         else:
-            assert browser == 0, (run.site_id, stats)
+            # Not "no page rendered": no browser started at all for a plain portal.
+            assert browser == 0 and "playwright/browser_count" not in stats, (run.site_id, stats)
 
 
 def test_rendered_report_pages_keep_dom_and_screenshot(crawled):
