@@ -10,12 +10,13 @@ the columns that look like the report column but hold something else (网站工�
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from crawler.chinese import normalise
 from crawler.recognise import classify, lookalike
 
-__all__ = ["score_link", "is_attachment", "canonical_url", "ATTACHMENT_EXTENSIONS"]
+__all__ = ["score_link", "is_attachment", "is_article_url", "canonical_url", "ATTACHMENT_EXTENSIONS"]
 
 ATTACHMENT_EXTENSIONS = frozenset(
     "pdf doc docx wps et dps xls xlsx ofd zip rar 7z txt rtf ppt pptx ceb caj tif tiff".split()
@@ -140,7 +141,7 @@ def score_link(*, text: str, url: str, title: str = "") -> float:
         return -2.0
 
     if compact:
-        v = classify(title=compact)
+        v = _classify_title(compact)
         if v.is_report:
             return 10.0 + (v.year or 0) / 10000.0  # newer reports slightly first, deterministically
     if _reportish_link(compact) or _REPORT_URL.search(loc):
@@ -159,7 +160,39 @@ def score_link(*, text: str, url: str, title: str = "") -> float:
         score = 0.0
     if score > 0 and _NEXT_TEXT.search(compact) and score < 4.0:
         score = 4.0
+    if 0 < score < 7.0 and is_article_url(u):
+        # An article whose link text does not name a report is a leaf: reports are reached
+        # by their own titles, and news under an xxgk path is not a way to them.
+        return 0.0
     return score
+
+
+# One document's page, as the CMS families name them: TRS t20190131_123.html, Hanweb
+# art/2019/1/30/art_12_345.html, gkmlpt post_123.html, dated directories with a numbered file,
+# content_123 / detail_123 / show?id=123 handlers.
+_ARTICLE_URL = re.compile(
+    r"/t\d{8}_\d+\.s?html?$|/art_\d+_\d+\.s?html?$|/post_\d+\.s?html?$|"
+    r"/(?:19|20)\d{2}(?:[01]\d|/[01]?\d(?:/[0-3]?\d)?|-[01]\d)/[^/]*\d{3,}[^/]*\.s?html?$|"
+    r"/(?:content|detail|details|info|article|news|show|view)[_-]?\d{3,}\.s?html?$|"
+    r"/\d{5,}\.s?html?$|"
+    r"/(?:content|detail|show|view|article|info)\w*\.(?:jsp|aspx?|php|do)\?.*\b(?:id|docid|articleid|infoid)=\d+",
+    re.I,
+)
+
+
+def is_article_url(url: str) -> bool:
+    """The URL names one document (an article), not a column or list."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return bool(_ARTICLE_URL.search(parts.path + ("?" + parts.query if parts.query else "")))
+
+
+@lru_cache(maxsize=65536)
+def _classify_title(compact: str):
+    # Navigation texts repeat on every page of a portal: decide each once.
+    return classify(title=compact)
 
 
 def _reportish_link(compact: str) -> bool:

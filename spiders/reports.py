@@ -23,7 +23,6 @@ from crawler.items import FileItem, ReportRef
 from crawler.rendering import click_next, render_meta, use_bundled_suffix_list
 from crawler.siteconfig import SiteConfig, load_site
 
-REPORT_LINK_BONUS = 100.0
 # A page linking to this many report-like titles is a list, not one report.
 LIST_PAGE_REPORT_LINKS = 3
 TEXT_FOR_RECOGNITION = 4000
@@ -395,8 +394,8 @@ class ReportsSpider(scrapy.Spider):
             url = link.url
             if not url.startswith(("http://", "https://")):
                 continue
-            verdict = recognise.classify(title=link.text, url=url, default_agency=self.site.agency)
             if links.is_attachment(url):
+                verdict = recognise.classify(title=link.text, url=url, default_agency=self.site.agency)
                 if verdict.is_report and verdict.year and scope.attachment_in_scope(url, self.site.allowed_hosts):
                     # A list linking the report file itself: the file is the report.
                     canonical = links.canonical_url(url)
@@ -413,7 +412,8 @@ class ReportsSpider(scrapy.Spider):
                 continue
             if depth + 1 > self.site.budget.max_depth:
                 continue
-            score = REPORT_LINK_BONUS if verdict.is_report else links.score_link(text=link.text, url=url)
+            # Report titles score highest (links.score_link classifies the text itself).
+            score = links.score_link(text=link.text, url=url)
             if score <= 0:
                 continue
             req = self._page_request(url, depth=depth + 1, text=link.text, source=response.url,

@@ -134,3 +134,31 @@ def test_is_attachment(url, ctype, expected):
 def test_canonical_url(url, canon):
     assert canonical_url(url) == canon
     assert canonical_url(canon) == canon  # idempotent
+
+
+@pytest.mark.parametrize("url,expected", [
+    ("http://a.gov.cn/xxgk/gzdt/202101/t20210105_123.html", True),       # TRS article
+    ("http://a.gov.cn/art/2019/1/30/art_12_345.html", True),             # Hanweb article
+    ("http://a.gov.cn/gkmlpt/content/45/4562/post_4562.html", True),     # gkmlpt article
+    ("http://a.gov.cn/xxgk/gknb/201902/4568072.html", True),
+    ("http://a.gov.cn/news/show.aspx?id=1234", True),
+    ("http://a.gov.cn/xxgk/gzdt/index.html", False),                     # a column
+    ("http://a.gov.cn/xxgk/gzdt/index_2.html", False),                   # its next page
+    ("http://a.gov.cn/col/col1229123/index.html", False),                # Hanweb column
+    ("http://a.gov.cn/zwgk/zfxxgkzl/nb/index.htm", False),
+    ("http://a.gov.cn/2019/", False),
+])
+def test_is_article_url(url, expected):
+    from crawler.links import is_article_url
+    assert is_article_url(url) is expected
+
+
+@pytest.mark.parametrize("text,url,follow", [
+    ("区政府召开信息公开工作会议", "http://a.gov.cn/xxgk/gzdt/202101/t20210105_1.html", False),  # news, a leaf
+    ("2018年政府信息公开工作年度报告", "http://a.gov.cn/xxgk/gzdt/201901/t20190105_2.html", True),
+    ("政府信息公开年报", "http://a.gov.cn/xxgk/gknb/201902/4568072.html", True),
+    ("工作动态", "http://a.gov.cn/xxgk/gzdt/index.html", True),          # a column under xxgk: maybe
+])
+def test_articles_are_followed_only_for_reports(text, url, follow):
+    from crawler.links import score_link
+    assert (score_link(text=text, url=url) > 0) is follow
