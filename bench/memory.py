@@ -1,6 +1,7 @@
 """Peak memory (RSS) of one worker whose frontier holds 100,000 URLs.
 
-A loopback portal's start page links 100,000 disclosure pages; every other page stalls, so the
+A loopback portal's start page links 10 list pages of 10,000 disclosure pages each (the crawler reads
+at most crawler.cms.page.MAX_LINKS_PER_PAGE links a page); every other page stalls, so the
 downloader stays full and the spider's requests wait in the scheduler. `nianbao crawl` runs in a
 subprocess with a probe extension (bench.probe) that samples the scheduler's length and the
 process's RSS, writes them down once the frontier is full, and closes the spider.
@@ -23,10 +24,22 @@ FRONTIER = 100_000
 TARGET_MB = 300
 
 
-def _start_page(n: int) -> bytes:
-    rows = b"".join(b'<li><a href="/xxgk/p%d.html">\xe4\xbf\xa1\xe6\x81\xaf\xe5\x85\xac\xe5\xbc\x80 %d</a></li>' % (i, i)
-                    for i in range(n))   # 信息公开 N: worth following for the focused crawl
-    return b"<!DOCTYPE html><html><head><meta charset='utf-8'><title>list</title></head><body><ul>" + rows + b"</ul></body></html>"
+LISTS = 10      # the frontier comes from 10 list pages: crawler.cms caps the links read per page
+
+
+def _page(links: list[tuple[str, str]]) -> bytes:
+    rows = "".join(f'<li><a href="{href}">{text}</a></li>' for href, text in links)
+    return f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>list</title></head><body><ul>{rows}</ul></body></html>".encode()
+
+
+def _pages(n: int) -> dict[str, bytes]:
+    """The start page links LISTS list pages; list K links n/LISTS disclosure pages (信息公开 K-I),
+    all worth following for the focused crawl."""
+    per = n // LISTS
+    pages = {"/": _page([(f"/list/{k}.html", f"信息公开目录 {k}") for k in range(LISTS)])}
+    for k in range(LISTS):
+        pages[f"/list/{k}.html"] = _page([(f"/xxgk/{k}/p{i}.html", f"信息公开 {k}-{i}") for i in range(per)])
+    return pages
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -36,8 +49,8 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self):
-        if self.path == "/":
-            body = self.server.page
+        if self.path in self.server.pages:
+            body = self.server.pages[self.path]
         elif self.path == "/robots.txt":
             body = b"User-agent: *\nAllow: /\n"
         else:
@@ -56,7 +69,7 @@ class _Handler(BaseHTTPRequestHandler):
 def run(frontier: int = FRONTIER) -> dict:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.daemon_threads = True
-    server.page = _start_page(frontier)
+    server.pages = _pages(frontier)
     server.release = threading.Event()
     threading.Thread(target=server.serve_forever, daemon=True).start()
     host = f"127.0.0.1:{server.server_address[1]}"
@@ -64,7 +77,7 @@ def run(frontier: int = FRONTIER) -> dict:
     sites = tmp / "sites"
     sites.mkdir()
     site = {"id": "frontier", "agency": "测试市人民政府", "start_urls": [f"http://{host}/"], "allowed_hosts": [host],
-            "render": "never", "politeness": {"delay": 0, "concurrency": 2},
+            "render": "never", "politeness": {"delay": 0, "concurrency": 4},
             "budget": {"max_pages": frontier * 2, "max_depth": 3}}
     (sites / "frontier.yaml").write_text(yaml.safe_dump(site, allow_unicode=True), encoding="utf-8")
     out = tmp / "probe.json"
