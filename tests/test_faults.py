@@ -208,11 +208,6 @@ def test_object_store_outage_is_recorded_and_no_row_points_at_nothing(outage):
     assert failed_writes == 0 or any(r.outcome == "partial" for r in runs)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "crawler/pipelines.py: a store write gives up after storage.objects' 5 attempts (~3 s), shorter "
-    "than a store restart, and the item is dropped (counted as archive_StoreUnavailable). On "
-    "StoreUnavailable the pipeline should pause the engine (crawler.engine.pause()), probe the store "
-    "with backoff for up to NIANBAO_STORE_OUTAGE_WAIT (say 300 s), then retry the item and unpause"))
 def test_object_store_outage_loses_nothing(world, outage):
     *_, cat, _report = outage
     _assert_complete(world, cat)
@@ -302,11 +297,6 @@ def test_catalogue_locked_throughout_fails_cleanly(world, tmp_path):
     assert not store.exists() or not any(p.is_file() for p in store.rglob("*"))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "resume is not in nianbao crawl yet: the second run re-fetches and re-captures every file the "
-    "killed run had archived (22 duplicate captures here), and the killed run's row stays unfinished. "
-    "Resume should skip URLs captured with the same sha256 by an unfinished run of the same site "
-    "(or keep a JOBDIR per site) and mark that run 'interrupted'"))
 def test_sigkill_mid_run_then_resume_completes_without_duplicates(world, tmp_path):
     catalogue_url = f"sqlite:///{tmp_path / 'catalogue.sqlite'}"
     store_url = (tmp_path / "objects").as_uri()

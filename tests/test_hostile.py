@@ -1,8 +1,8 @@
 """Hostile servers: `nianbao crawl --start-url` against tests/hostile_server.py, one case each.
 
 Every crawl must end within its subprocess timeout and a memory bound, record what went wrong in
-the run row, and leave the archive consistent (fsck clean, every run finished). Cases that expose a
-crawler bug in a file this suite does not own are xfail(strict=True) with the fix named in the reason.
+the run row, and leave the archive consistent (fsck clean, every run finished). The bad UTF-8, million
+links, Hanweb datastore and filename cases were xfail(strict=True) until the crawler fixes of 9a15577.
 """
 from __future__ import annotations
 
@@ -71,30 +71,28 @@ def test_invalid_gbk_page_is_kept_byte_for_byte_and_recognised(server, tmp_path)
     assert [r.year for r in cat.reports() if r.url == server.url("bad_gbk")] == [2019]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "crawler/encoding.py decode_html: a page declared UTF-8 (header and meta) with a few invalid "
-    "sequences is decoded as gb18030 and its Chinese is lost; decode a declared UTF-8 page with "
-    "errors='replace' when the invalid share is small (say < 1% of bytes)"))
 def test_invalid_utf8_page_is_still_recognised(server, tmp_path):
     _, cat, _ = crawl(server, tmp_path, "bad_utf8")
     assert [r.year for r in cat.reports() if r.url == server.url("bad_utf8")] == [2019]
 
 
-@pytest.mark.xfail(strict=True, raises=Exception, reason=(
-    "a page of 1,000,000 links takes minutes of CPU (crawler/cms/page.py links_in, recognise.classify "
-    "and links.score_link per link, ~0.3 ms each): cap links read per page, e.g. MAX_LINKS_PER_PAGE = "
-    "20_000 in links_in, counting nianbao/links_capped"))
 def test_page_with_a_million_links_ends_in_bounded_time(server, tmp_path):
-    _, cat, _ = crawl(server, tmp_path, "million_links", timeout=60)
-    assert 2019 in {r.year for r in cat.reports()}
+    _, cat, run = crawl(server, tmp_path, "million_links", timeout=240)
+    assert run.pages >= 1
 
 
-@pytest.mark.xfail(strict=True, raises=Exception, reason=(
-    "crawler/cms/hanweb.py parse_dataproxy/next_requests trust <totalrecord>: 999999999999 plans "
-    "~10^11 follow requests in one loop before max_list_pages is applied; stop planning after "
-    "budget.max_list_pages follows (pass the cap in, or make next_requests a generator)"))
+@pytest.mark.xfail(strict=True, reason=(
+    "links past crawler/cms/page.py MAX_LINKS_PER_PAGE (20,000) are dropped silently: the report "
+    "linked after a million links is lost with nothing in the run's stats or errors. links_in should "
+    "report the cut (e.g. Extracted.links_capped) and the spider count nianbao/links_capped, or better "
+    "keep report-like anchors past the cap"))
+def test_page_with_a_million_links_records_the_links_it_dropped(server, tmp_path):
+    _, cat, run = crawl(server, tmp_path, "million_links", timeout=240)
+    assert 2019 in {r.year for r in cat.reports()} or any("capped" in k for k in (run.stats or {}))
+
+
 def test_hanweb_datastore_with_entity_expansion_and_huge_total(server, tmp_path):
-    _, cat, _ = crawl(server, tmp_path, "laughs", timeout=60)
+    _, cat, _ = crawl(server, tmp_path, "laughs", timeout=120)
     assert 2019 in {r.year for r in cat.reports()}
     assert not any("lol" * 100 in (r.title or "") for r in cat.reports())
 
@@ -118,10 +116,6 @@ def _safe(name: str | None) -> bool:
         unicodedata.category(ch) in ("Cc", "Cf") for ch in name)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "spiders/reports.py _file_item and _plain_item store filename_from_headers(...) raw: "
-    "'../../evil\\n\\r\\x00name.pdf' reaches the catalogue (and NUL breaks PostgreSQL text); "
-    "wrap both in crawler.filenames.safe_filename(...)"))
 def test_hostile_attachment_names_are_made_safe_in_the_catalogue(server, tmp_path):
     _, cat, _ = crawl(server, tmp_path, "filenames")
     names = [c.filename for c in cat.captures() if c.kind == "attachment"]
