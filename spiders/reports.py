@@ -258,6 +258,9 @@ class ReportsSpider(scrapy.Spider):
         page = cms.extract(response.url, text, content_type=content_type or "text/html")
         if page.family:
             self._stat(f"family/{page.family}")
+        if page.links_capped:
+            self._stat("links_capped")
+            self.logger.warning("%s: %s has more links than are read from one page", self.site.id, response.url)
         depth = response.meta.get("nianbao_depth", 0)
         source = response.meta.get("nianbao_source")
         link_text = response.meta.get("nianbao_text", "")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from . import generic, gkmlpt, hanweb, jsonlist, trs
 from .model import Extracted, Follow, Link, dedupe_follows, dedupe_links
-from .page import base_url, breadcrumb, heading, links_in, page_title, parse_html, publisher
+from .page import MAX_LINKS_PER_PAGE, base_url, breadcrumb, heading, links_in, page_title, parse_html, publisher
 
 __all__ = ["Extracted", "Follow", "Link", "detect_family", "extract", "parse_dataproxy", "parse_json", "parse_json_list"]
 
@@ -60,6 +60,7 @@ def extract(url: str, text: str, *, content_type: str = "text/html") -> Extracte
     base = base_url(root, url)
     family = detect_family(url, text)
     links = links_in(root, base)
+    capped = len(links) >= MAX_LINKS_PER_PAGE
     scripted = generic.script_links(root, base)
     links += scripted
     pages = generic.next_pages(root, base, url)
@@ -95,4 +96,5 @@ def extract(url: str, text: str, *, content_type: str = "text/html") -> Extracte
         heading=heading(root),
         breadcrumb=breadcrumb(root),
         publisher=publisher(root),
+        links_capped=capped,
     )

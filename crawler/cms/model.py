@@ -34,6 +34,7 @@ class Extracted:
     heading: str = ""
     breadcrumb: str = ""
     publisher: str | None = None
+    links_capped: bool = False   # the page had more links than are read from one page
 
 
 def dedupe_links(links: list[Link]) -> list[Link]:

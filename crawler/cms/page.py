@@ -127,6 +127,8 @@ def _js_targets(code: str) -> list[str]:
 
 
 MAX_LINKS_PER_PAGE = 20_000
+MAX_LINKS_PAST_CAP = 2_000
+_REPORTISH_ANCHOR = re.compile(r"年报|年度报告|年度報告|信息公开|信息公開|政务公开")
 _VIEWER_PARAMS = ("file", "url", "src", "filepath", "fileurl", "path")
 
 
@@ -153,7 +155,13 @@ def links_in(root: lxml.html.HtmlElement, base: str, *, with_dates: bool = True)
 
     for el in root.iter():
         if len(out) >= MAX_LINKS_PER_PAGE:
-            break       # a hostile or broken page: the first links are the page's own
+            # A hostile or broken page: past the cap, only anchors that name a report or a
+            # disclosure column are kept, so the one link that matters is not lost.
+            if el.tag == "a" and len(out) < MAX_LINKS_PER_PAGE + MAX_LINKS_PAST_CAP:
+                text = anchor_text(el)
+                if _REPORTISH_ANCHOR.search(text):
+                    add(el.get("href"), text, el)
+            continue
         tag = el.tag if isinstance(el.tag, str) else ""
         if tag in ("script", "style"):
             continue
