@@ -8,7 +8,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from scrapy.crawler import CrawlerProcess
+import shutil
+import tempfile
+
+from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 
 from crawler import env
@@ -85,11 +88,22 @@ def run_sites(sites: list[SiteConfig], **kwargs) -> list[SiteSummary]:
     logging.getLogger("scrapy.core.scraper").setLevel(logging.WARNING)
     quiet_expected_failures()
     crawlers = []
+    queues = []
     for site in sites:
-        crawler = process.create_crawler(ReportsSpider)
+        site_settings = settings.copy()
+        if site_settings.getbool("NIANBAO_DISK_QUEUE", True) and not site_settings.get("JOBDIR"):
+            # The frontier waits on disk, not in memory: a 100,000-URL frontier stays small.
+            # A fresh directory per run: resuming after a crash is the catalogue's job.
+            queues.append(tempfile.mkdtemp(prefix=f"nianbao-{site.id}-"))
+            site_settings.set("JOBDIR", queues[-1], priority="cmdline")
+        crawler = Crawler(ReportsSpider, site_settings, init_reactor=not crawlers)
         crawlers.append((site, crawler))
         process.crawl(crawler, site_config=site)
-    process.start()
+    try:
+        process.start()
+    finally:
+        for path in queues:
+            shutil.rmtree(path, ignore_errors=True)
     # Plain-text renditions of what this harvest archived, for downstream parsers.
     from crawler.renditions import render_runs
     render_runs(settings["NIANBAO_CATALOGUE"], settings["NIANBAO_STORE"],

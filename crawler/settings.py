@@ -54,6 +54,7 @@ NIANBAO_CATALOGUE = None      # SQLAlchemy URL; None: env.catalogue_url()
 NIANBAO_PROXY = None          # explicit proxy for every request; None: standard env variables
 NIANBAO_RENDER = None         # override of every site's render mode
 NIANBAO_PROGRESS_INTERVAL = 10.0
+NIANBAO_DISK_QUEUE = True     # frontier on disk (a throwaway JOBDIR per run), not in memory
 NIANBAO_CONDITIONAL = True    # If-None-Match / If-Modified-Since for URLs already archived
 NIANBAO_STORE_OUTAGE_WAIT = 300.0   # seconds a crawl holds still waiting for the object store
 NIANBAO_WARC = True           # write every exchange to rolling WARC files in the object store

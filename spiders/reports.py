@@ -147,8 +147,9 @@ class ReportsSpider(scrapy.Spider):
             # A link we took for a page turned out to be a file: judge it by its link text.
             yield from self._direct_file(response, content_type)
             return
-        out, _report, _page = self._handle(response, content_type=content_type, rendered=False)
+        out, _report, _page, follow = self._handle(response, content_type=content_type, rendered=False)
         yield from out
+        yield from follow
 
     async def parse_rendered(self, response):
         """A page drawn in Chromium. The DOM gives the links; the capture of a report page is
@@ -159,8 +160,10 @@ class ReportsSpider(scrapy.Spider):
             self._stat("render/pages")
             browser = _browser_version(page)
             content_type = _content_type(response)
-            out, report, extracted = self._handle(response, content_type=content_type, rendered=True)
+            out, report, extracted, follow = self._handle(response, content_type=content_type, rendered=True)
             for thing in out:
+                yield thing
+            for thing in follow:
                 yield thing
             if report is None and page is not None and not extracted.pages:
                 # A list whose pager is script only: click through it in the same page.
@@ -243,7 +246,8 @@ class ReportsSpider(scrapy.Spider):
         yield item
 
     def _handle(self, response, *, content_type: str | None, rendered: bool):
-        """Everything a page yields, as a list, and the report it is (or None)."""
+        """What a page yields: its items and file requests (a list), the report it is (or None),
+        the extracted page, and an iterator over the links and pages it leads to."""
         out: list = []
         charset = None
         if content_type and "charset=" in content_type.lower():
@@ -268,7 +272,7 @@ class ReportsSpider(scrapy.Spider):
         body_text = visible_text(text)[:TEXT_FOR_RECOGNITION]
         if recognise.is_soft_404(page.title, body_text):
             self._stat("soft_404")
-            return out, None, page
+            return out, None, page, iter(())
 
         if page.script_built and not rendered and self.render_mode != "never":
             # Drawn by script from data no adapter reached: learn the shape, ask the browser.
@@ -293,8 +297,8 @@ class ReportsSpider(scrapy.Spider):
                 if links.is_attachment(link.url) and scope.attachment_in_scope(link.url, self.site.allowed_hosts):
                     out.append(self._file_request(links.canonical_url(link.url), report=report, source=response.url))
 
-        out.extend(self._follow(response, page, depth=depth, is_report=report is not None))
-        return out, report, page
+        # Followed lazily: a list of 10,000 links must not become 10,000 requests at once.
+        return out, report, page, self._follow(response, page, depth=depth, is_report=report is not None)
 
     def parse_api(self, response):
         """A list endpoint a page referred to (Hanweb dataproxy XML, a JSON list API)."""
