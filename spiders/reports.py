@@ -289,6 +289,11 @@ class ReportsSpider(scrapy.Spider):
             self._stat("render/needed_but_never")
 
         report = self._report_for_page(response.url, page, link_text, body_text)
+        if report is None and not rendered:
+            # Every page on the way is kept too (is_report false): it is the provenance of the
+            # reports it lists, and what lets a recrawl revalidate it instead of downloading it.
+            out.append(self._file_item(response, kind="page", report=None, source=source,
+                                       content_type=content_type))
         if report is not None:
             if not rendered:
                 out.append(self._file_item(response, kind="page", report=report, source=source,
@@ -312,6 +317,9 @@ class ReportsSpider(scrapy.Spider):
                                        referer=response.meta.get("nianbao_source"))
         else:
             page = cms.extract(response.url, text, content_type=content_type or "")
+        if response.request.method == "GET":
+            yield self._file_item(response, kind="page", report=None, source=response.meta.get("nianbao_source"),
+                                  content_type=content_type)
         yield from self._follow(response, page, depth=response.meta.get("nianbao_depth", 0), is_report=False)
 
     def parse_file(self, response):
@@ -453,7 +461,7 @@ class ReportsSpider(scrapy.Spider):
             browser_version=browser, derived=derived, warc=plain.get("warc"), unchanged=plain.get("unchanged"),
             resumed=plain.get("resumed", False))
 
-    def _file_item(self, response, *, kind: str, report: ReportRef, source: str | None,
+    def _file_item(self, response, *, kind: str, report: ReportRef | None, source: str | None,
                    content_type: str | None) -> FileItem:
         headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
         cd = response.headers.get("Content-Disposition")
