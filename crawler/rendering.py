@@ -65,7 +65,9 @@ async def settle(page) -> None:
 
 def render_meta(**extra) -> dict:
     meta = {"playwright": True, "playwright_include_page": True,
-            "playwright_page_methods": [PageMethod(settle)]}
+            "playwright_page_methods": [PageMethod(settle)],
+            # every exchange the browser makes goes to the WARC too (spider method name)
+            "playwright_page_event_handlers": {"response": "on_browser_response"}}
     meta.update(extra)
     return meta
 

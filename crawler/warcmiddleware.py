@@ -68,7 +68,34 @@ class WarcMiddleware:
                  max_bytes=s.getint("NIANBAO_WARC_MAX_BYTES", DEFAULT_MAX_BYTES),
                  tmp_dir=s.get("NIANBAO_WARC_TMP_DIR"), max_decoded=s.getint("DOWNLOAD_MAXSIZE", 0))
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
         return mw
+
+    def spider_opened(self, spider):
+        # The spider hands the browser's own exchanges (XHR, scripts, viewer files) here.
+        spider.warc_recorder = self
+
+    async def record_browser_response(self, response, *, browser: str | None = None) -> None:
+        """One exchange Chromium made while drawing a page (a Playwright Response)."""
+        try:
+            request = response.request
+            try:
+                body = await response.body()
+            except Exception:        # redirects and aborted loads carry no body
+                body = b""
+            headers = [(h["name"], h["value"]) for h in await response.headers_array()]
+            headers = [(k, v) for k, v in headers if k.lower() not in ("content-encoding", "content-length")]
+            headers.append(("Content-Length", str(len(body))))
+            req_headers = [(k, v) for k, v in (await request.all_headers()).items()
+                           if k.lower() not in PRIVATE_REQUEST_HEADERS]
+            self._writer().record_exchange(
+                url=response.url, method=request.method, request_headers=req_headers,
+                request_body=request.post_data_buffer or b"", status=response.status, reason=None,
+                response_headers=headers, body=body, ip=None, fetched_at=datetime.now(timezone.utc),
+                rendered=True, browser=browser, notes=["fetched by the browser while rendering a page"])
+            self.stats.inc_value("nianbao/warc/browser_responses")
+        except Exception:
+            self._error(f"write of browser exchange {getattr(response, 'url', '?')}")
 
     def _writer(self) -> WarcWriter:
         # Built on first use: the ArchivePipeline sets spider.run_id in open_spider.

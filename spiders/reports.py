@@ -230,6 +230,14 @@ class ReportsSpider(scrapy.Spider):
         meta["nianbao_challenge_tries"] = response.meta.get("nianbao_challenge_tries", 1)
         yield original.replace(cookies=jar_cookies, dont_filter=True, meta=meta)
 
+    async def on_browser_response(self, response):
+        """Chromium's own exchanges while drawing a page (XHR, scripts, viewer files): archived.
+        The navigation itself reaches the WARC through the downloader middleware."""
+        recorder = getattr(self, "warc_recorder", None)
+        if recorder is None or response.request.is_navigation_request():
+            return
+        await recorder.record_browser_response(response)
+
     async def on_render_error(self, failure):
         page = failure.request.meta.pop("playwright_page", None)
         if page is not None:

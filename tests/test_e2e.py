@@ -110,6 +110,9 @@ def test_rendering_only_where_needed(world, crawled):
         browser = stats.get("nianbao/render/pages", 0) + stats.get("nianbao/render/challenges_solved", 0)
         if families[run.site_id] in ("gkmlpt", "trsapi", "ruishu", "jiasule"):
             assert browser > 0 and stats.get("playwright/browser_count") == 1, run.site_id
+            if families[run.site_id] in ("gkmlpt", "trsapi"):
+                # what Chromium fetched itself to draw the page (XHR, scripts) is in the WARC too
+                assert stats.get("nianbao/warc/browser_responses", 0) > 0, run.site_id
         else:
             # Not "no page rendered": no browser started at all for a plain portal.
             assert browser == 0 and "playwright/browser_count" not in stats, (run.site_id, stats)
