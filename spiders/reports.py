@@ -15,7 +15,6 @@ from scrapy.http import FormRequest, Request
 
 from crawler import attribution, cms, env, links, recognise, scope
 from crawler import render as render_rules
-from crawler.cms.page import parse_html
 from crawler.encoding import decode_html
 from crawler.errors import error_kind
 from crawler.filenames import filename_from_headers, safe_filename
@@ -63,18 +62,6 @@ def _plain_snapshot(response, content_type: str | None) -> dict:
             "status": response.status, "headers": headers, "body": response.body, "content_type": content_type,
             "warc": response.meta.get("nianbao_warc"), "unchanged": response.meta.get("nianbao_unchanged"),
             "resumed": bool(response.meta.get("nianbao_resumed"))}
-
-
-def visible_text(html: str) -> str:
-    """Text a reader sees in the page body, scripts and styles left out."""
-    try:
-        root = parse_html(html)
-    except Exception:  # lxml refuses some hostile documents; recognition then has no body text
-        return ""
-    for bad in root.xpath("//script|//style|//noscript"):
-        bad.drop_tree()
-    body = root.find("body")
-    return " ".join((body if body is not None else root).text_content().split())
 
 
 class ReportsSpider(scrapy.Spider):
@@ -277,7 +264,7 @@ class ReportsSpider(scrapy.Spider):
         source = response.meta.get("nianbao_source")
         link_text = response.meta.get("nianbao_text", "")
 
-        body_text = visible_text(text)[:TEXT_FOR_RECOGNITION]
+        body_text = (page.text or "")[:TEXT_FOR_RECOGNITION]
         if recognise.is_soft_404(page.title, body_text):
             self._stat("soft_404")
             return out, None, page, iter(())

@@ -84,7 +84,7 @@ def extract(url: str, text: str, *, content_type: str = "text/html") -> Extracte
             pages += trs_pages
             reached = True
 
-    return Extracted(
+    extracted = Extracted(
         family=family,
         links=dedupe_links(links),
         pages=dedupe_follows(pages),
@@ -98,3 +98,16 @@ def extract(url: str, text: str, *, content_type: str = "text/html") -> Extracte
         publisher=publisher(root),
         links_capped=capped,
     )
+    extracted.text = visible_text(root)
+    return extracted
+
+
+VISIBLE_TEXT_CHARS = 20_000
+
+
+def visible_text(root) -> str:
+    """What a reader sees in the body; done last, since it drops scripts from the tree."""
+    for bad in root.xpath("//script|//style|//noscript"):
+        bad.drop_tree()
+    body = root.find("body")
+    return " ".join((body if body is not None else root).text_content().split())[:VISIBLE_TEXT_CHARS]

@@ -35,6 +35,7 @@ class Extracted:
     breadcrumb: str = ""
     publisher: str | None = None
     links_capped: bool = False   # the page had more links than are read from one page
+    text: str = ""               # the visible body text (scripts and styles left out), capped
 
 
 def dedupe_links(links: list[Link]) -> list[Link]:
