@@ -43,6 +43,18 @@ EXTENSIONS = {
     "crawler.progress.Progress": 500,
 }
 
+# Rendering through scrapy-playwright with the OS Chromium, for `scrapy crawl` as for `nianbao crawl`
+# (the browser itself starts only when a request asks for it).
+from crawler.rendering import playwright_settings as _playwright_settings  # noqa: E402
+
+_PLAYWRIGHT = _playwright_settings(proxy=None)
+DOWNLOAD_HANDLERS = _PLAYWRIGHT["DOWNLOAD_HANDLERS"]
+PLAYWRIGHT_BROWSER_TYPE = _PLAYWRIGHT["PLAYWRIGHT_BROWSER_TYPE"]
+PLAYWRIGHT_LAUNCH_OPTIONS = _PLAYWRIGHT["PLAYWRIGHT_LAUNCH_OPTIONS"]
+PLAYWRIGHT_MAX_CONTEXTS = _PLAYWRIGHT["PLAYWRIGHT_MAX_CONTEXTS"]
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = _PLAYWRIGHT["PLAYWRIGHT_MAX_PAGES_PER_CONTEXT"]
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = _PLAYWRIGHT["PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT"]
+
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -19,6 +19,7 @@ from crawler.encoding import decode_html
 from crawler.errors import error_kind
 from crawler.filenames import filename_from_headers, safe_filename
 from crawler.items import FileItem, ReportRef
+from crawler.logs import quiet_expected_failures
 from crawler.rendering import click_next, render_meta, use_bundled_suffix_list
 from crawler.siteconfig import SiteConfig, load_site
 
@@ -75,6 +76,7 @@ class ReportsSpider(scrapy.Spider):
                 raise ValueError("the reports spider needs a site: scrapy crawl reports -a site=ID")
             site_config = load_site(Path(env.sites_dir(sites_dir)) / f"{site}.yaml")
         use_bundled_suffix_list()
+        quiet_expected_failures()
         self.site = site_config
         self.render_override = render
         self.scheduled: set[str] = set()

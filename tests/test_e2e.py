@@ -138,3 +138,25 @@ def test_warc_export_writes_wacz(world, crawled, tmp_path):
     assert "datapackage.json" in names and any(n.endswith(".warc.gz") for n in names)
     missing = nianbao("warc", "export", "--site", "no-such-site", "-o", str(out), "--store", result.store_url)
     assert missing.returncode == 1 and "no WARC files" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_scrapy_crawl_command_works_too(world, tmp_path):
+    """`scrapy crawl reports -a site=ID` from the project directory, proxy from the environment."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.harness import REPO, write_sites
+    static = next(p for p in world.portals if p.family == "static")
+    sites = tmp_path / "sites"
+    write_sites(world, sites, families={"static"}, overrides={"politeness": {"delay": 0, "concurrency": 4}})
+    catalogue_url = f"sqlite:///{tmp_path / 'c.sqlite'}"
+    with simulator.serve(world) as server:
+        env = dict(os.environ, http_proxy=server.proxy_url, NIANBAO_CATALOGUE=catalogue_url,
+                   NIANBAO_STORE=(tmp_path / "o").as_uri())
+        proc = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "reports", "-a", f"site={static.site_id}",
+                               "-a", f"sites_dir={sites}", "-s", "LOG_LEVEL=WARNING"],
+                              cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    found = {(r.agency, r.year) for r in Catalogue.open(catalogue_url).reports()}
+    assert found == {(t.agency, t.year) for t in world.truth if t.site_id == static.site_id}
