@@ -293,6 +293,9 @@ def schedule(
     concurrency: int = typer.Option(2, "--concurrency", min=1, help="Crawls running at once"),
     interval: float = typer.Option(60.0, "--interval", help="Seconds between checks"),
     once: bool = typer.Option(False, "--once", help="One pass: start what is due, wait for it, exit"),
+    enqueue: bool = typer.Option(False, "--enqueue", help="Enqueue due sites on the Redis frontier for "
+                                 "`nianbao worker`s instead of crawling here"),
+    redis: Optional[str] = typer.Option(None, "--redis", help="Redis URL (default NIANBAO_REDIS)"),
     store: Optional[str] = StoreOpt,
     catalogue: Optional[str] = CatalogueOpt,
 ):
@@ -305,8 +308,14 @@ def schedule(
         load_sites(directory)
     except ConfigError as exc:
         _config_error(exc)
+    frontier = None
+    if enqueue:
+        from crawler.cli_scale import _frontier
+        from crawler.distributed import DEFAULT_PREFIX
+        frontier = _frontier(redis, DEFAULT_PREFIX)
     scheduler = Scheduler(sites_dir=directory, catalogue_url=env.catalogue_url(catalogue),
-                          store_url=env.store_url(store), concurrency=concurrency, interval=interval)
+                          store_url=env.store_url(store), concurrency=concurrency, interval=interval,
+                          frontier=frontier)
     if once:
         started = scheduler.tick()
         out.print(f"started: {', '.join(started) or 'nothing due'}")

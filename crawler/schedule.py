@@ -60,10 +60,11 @@ def due_sites(sites: list[SiteConfig], *, catalogue_url: str, now: datetime | No
 
 
 class Scheduler:
-    """Starts `nianbao crawl SITE` for due sites, at most `concurrency` at once."""
+    """Starts `nianbao crawl SITE` for due sites, at most `concurrency` at once; or, given a
+    shared frontier, enqueues them for the workers."""
 
     def __init__(self, *, sites_dir: str, catalogue_url: str, store_url: str, concurrency: int = 2,
-                 interval: float = 60.0, extra_args: list[str] | None = None):
+                 interval: float = 60.0, extra_args: list[str] | None = None, frontier=None):
         self.sites_dir = sites_dir
         self.catalogue_url = catalogue_url
         self.store_url = store_url
@@ -72,6 +73,8 @@ class Scheduler:
         self.extra_args = extra_args or []
         self.running: dict[str, subprocess.Popen] = {}
         self.stopping = False
+        # With a shared Redis frontier, due sites are enqueued for `nianbao worker`s instead.
+        self.frontier = frontier
 
     def _command(self, site_id: str) -> list[str]:
         return [sys.executable, "-m", "crawler.cli", "crawl", site_id, "--sites-dir", self.sites_dir,
@@ -92,6 +95,11 @@ class Scheduler:
         started = []
         sites = load_sites(self.sites_dir)
         for site in due_sites(sites, catalogue_url=self.catalogue_url):
+            if self.frontier is not None:
+                if self.frontier.enqueue(site):       # False: a harvest of it is under way
+                    log.info("enqueued %s for the workers", site.id)
+                    started.append(site.id)
+                continue
             if self.stopping or len(self.running) >= self.concurrency:
                 break
             if site.id in self.running:

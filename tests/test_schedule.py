@@ -44,3 +44,20 @@ def test_crawl_due_and_scheduler_once_survive_restart(tmp_path):
         assert again.returncode == 0 and "no site is due" in again.stdout
         once = nianbao("schedule", "--once", *common)
         assert once.returncode == 0 and "nothing due" in once.stdout
+
+
+def test_scheduler_enqueues_for_workers(tmp_path, redis_url):
+    """`schedule --enqueue` puts due sites on the shared Redis frontier instead of crawling."""
+    import redis
+
+    world = simulator.World(seed=0, size="tiny")
+    sites = tmp_path / "sites"
+    write_sites(world, sites, families={"static", "trs"}, overrides={"schedule": "0 0 1 1 *"})
+    common = ["--sites-dir", str(sites), "--catalogue", f"sqlite:///{tmp_path / 'cat.sqlite'}",
+              "--store", (tmp_path / "objects").as_uri(), "--redis", redis_url]
+    first = nianbao("schedule", "--once", "--enqueue", *common)
+    assert first.returncode == 0, first.stderr
+    active = {m.decode() for m in redis.Redis.from_url(redis_url).smembers("nianbao:sites")}
+    assert active == {"jiangyin-kjj", "huidong-fgw"}
+    again = nianbao("schedule", "--once", "--enqueue", *common)     # already under way: not twice
+    assert again.returncode == 0 and "nothing due" in again.stdout
