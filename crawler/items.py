@@ -39,6 +39,11 @@ class FileItem:
     # Served from the archive because the run being resumed captured it before it died
     resumed: bool = False
 
+    def header(self, name: str) -> str | None:
+        """A response header by name, in any case: Scrapy title-cases names ("Etag")."""
+        wanted = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == wanted), None)
+
     @property
     def is_report(self) -> bool:
         return self.report is not None

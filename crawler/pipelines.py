@@ -167,7 +167,7 @@ class ArchivePipeline:
         capture_id = self.catalogue.add_capture(
             run_id=self.run_id, site_id=item.site_id, report_id=report_id, kind=item.kind,
             url=item.url, final_url=item.final_url, source_page=item.source_page, status=item.status,
-            etag=item.headers.get("ETag"), last_modified=item.headers.get("Last-Modified"),
+            etag=item.header("ETag"), last_modified=item.header("Last-Modified"),
             content_type=item.content_type, filename=item.filename, fetched_at=item.fetched_at,
             sha256=sha, size=size, storage_key=key, rendered=item.rendered,
             browser_version=item.browser_version, is_report=item.is_report, headers=item.headers,
@@ -176,8 +176,8 @@ class ArchivePipeline:
         if item.final_url != item.url:
             # Redirect targets (downfile.jsp -> /attach/...) are revalidated under their own URL.
             self.catalogue.set_url_state(
-                url=item.final_url, site_id=item.site_id, etag=item.headers.get("ETag"),
-                last_modified=item.headers.get("Last-Modified"), sha256=sha, last_status=item.status,
+                url=item.final_url, site_id=item.site_id, etag=item.header("ETag"),
+                last_modified=item.header("Last-Modified"), sha256=sha, last_status=item.status,
                 last_fetched=item.fetched_at, report_id=report_id)
         for kind, (data, ctype) in item.derived.items():
             dkey, dsha, dsize = put_content(self.store, data, content_type=ctype)

@@ -56,6 +56,16 @@ def test_second_crawl_of_unchanged_farm_stores_nothing_new(three_harvests):
     assert second["live"] == _truth(first["world"])
 
 
+def test_every_archived_url_is_revalidated_by_its_validators(three_harvests):
+    """Scrapy title-cases header names ("Etag"): list pages carry only an ETag, and must still
+    be asked for conditionally, or a recrawl downloads every list again."""
+    first = three_harvests[0]
+    cat = first["cat"]
+    states = [state for site in {r.site_id for r in first["runs"]}
+              for state, _blob in cat.url_states(site_id=site).values() if state.last_status == 200]
+    assert states and all(state.etag for state in states), [s.url for s in states if not s.etag][:5]
+
+
 def test_changes_removals_and_additions_are_recorded(three_harvests):
     first, _, third = three_harvests
     world0, world1 = first["world"], third["world"]
