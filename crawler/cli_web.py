@@ -147,6 +147,7 @@ def texts(
     stats = RenditionStats()
     render_texts(_open_catalogue(catalogue), _open_store(store), run_id=run, stats=stats)
     out.print(f"text renditions: {stats.made} made, {stats.already} already there, "
+              f"{stats.reused} linked to the text of the same bytes, "
               f"{stats.unreadable} without extractable text, {stats.missing} with bytes missing")
 
 

@@ -3,7 +3,9 @@
 A rendition is a derived object: its bytes (UTF-8 text) go in the store under their
 sha256 like any other, and a Capture row of kind "text" points at the file capture it
 came from (parent_id). Making them is idempotent: a file capture that already has a
-text child is skipped, so the function can run after every crawl or from cron.
+text child is skipped, so the function can run after every crawl or from cron. Bytes
+already rendered under another capture (a recrawl's unchanged capture, the same PDF at two
+URLs) are not read again: the new capture is linked to the text made before.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ SOURCE_KINDS = ("page", "attachment")
 class RenditionStats:
     made: int = 0
     already: int = 0
+    reused: int = 0       # same bytes rendered before: linked to that text, not extracted again
     unreadable: int = 0   # extract_text found no text (opaque DOC, scanned PDF...)
     missing: int = 0      # the file's bytes are not in the store (see `nianbao store fsck`)
 
@@ -33,22 +36,22 @@ def needs_rendition(capture) -> bool:
     return capture.parent_id is None and capture.kind in SOURCE_KINDS and bool(capture.is_report)
 
 
-def text_children(captures) -> dict[int, int]:
-    """file capture id -> its text capture id."""
-    return {c.parent_id: c.id for c in captures if c.kind == TEXT_KIND and c.parent_id is not None}
-
-
 def render_texts(catalogue, store, *, run_id: int | None = None, stats: RenditionStats | None = None) -> int:
     """Make the missing text renditions (of one crawl run's captures, or of all); how many were made."""
     stats = stats if stats is not None else RenditionStats()
     # Children of a run's captures carry the same run_id (the pipeline writes them so, and so do we),
     # but an earlier rendition may come from a later `nianbao texts`: look at every text capture.
-    done = text_children(catalogue.captures())
+    done, by_source = catalogue.text_renditions()
     for cap in catalogue.captures(run_id=run_id):
         if not needs_rendition(cap):
             continue
         if cap.id in done:
             stats.already += 1
+            continue
+        earlier = by_source.get(cap.sha256)
+        if earlier is not None:
+            _link_text(catalogue, cap, earlier.sha256, earlier.size, earlier.storage_key)
+            stats.reused += 1
             continue
         try:
             data = store.get(cap.storage_key)
@@ -63,13 +66,18 @@ def render_texts(catalogue, store, *, run_id: int | None = None, stats: Renditio
         body = text.encode("utf-8")
         key, sha, size = put_content(store, body, content_type=TEXT_CONTENT_TYPE)
         catalogue.record_blob(sha256=sha, size=size, storage_key=key, content_type=TEXT_CONTENT_TYPE)
-        catalogue.add_capture(
-            run_id=cap.run_id, site_id=cap.site_id, report_id=cap.report_id, parent_id=cap.id,
-            kind=TEXT_KIND, url=cap.url, final_url=cap.final_url, source_page=cap.source_page,
-            status=cap.status, content_type=TEXT_CONTENT_TYPE, filename=_text_name(cap.filename),
-            sha256=sha, size=size, storage_key=key, rendered=False, is_report=False)
+        text_id = _link_text(catalogue, cap, sha, size, key)
+        by_source[cap.sha256] = catalogue.capture(capture_id=text_id)
         stats.made += 1
     return stats.made
+
+
+def _link_text(catalogue, cap, sha: str, size: int, key: str) -> int:
+    return catalogue.add_capture(
+        run_id=cap.run_id, site_id=cap.site_id, report_id=cap.report_id, parent_id=cap.id,
+        kind=TEXT_KIND, url=cap.url, final_url=cap.final_url, source_page=cap.source_page,
+        status=cap.status, content_type=TEXT_CONTENT_TYPE, filename=_text_name(cap.filename),
+        sha256=sha, size=size, storage_key=key, rendered=False, is_report=False)
 
 
 def _text_name(filename: str | None) -> str | None:

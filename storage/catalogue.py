@@ -343,6 +343,22 @@ class Catalogue:
             stmt = stmt.where(Capture.run_id == run_id)
         return self._read("captures", lambda s: list(s.exec(stmt)))
 
+    def text_renditions(self) -> tuple[set[int], dict[str, Capture]]:
+        """(ids of captures that have a text child, source sha256 -> one text capture made from
+        those bytes): what a rendition pass can skip or reuse without reading a file again."""
+        parent = sa.orm.aliased(Capture)
+        stmt = (select(Capture, parent.sha256).join(parent, parent.id == Capture.parent_id)
+                .where(Capture.kind == "text").order_by(Capture.id))
+
+        def fn(s: Session):
+            done, by_source = set(), {}
+            for text, source_sha in s.exec(stmt):
+                done.add(text.parent_id)
+                by_source.setdefault(source_sha, text)
+            return done, by_source
+
+        return self._read("text_renditions", fn)
+
     def mark_missing(self, *, site_id: str, seen_urls: Iterable[str], at: datetime | None = None) -> list[int]:
         """Reports of site_id whose url is not in seen_urls are marked removed at `at`; their ids."""
         seen = set(seen_urls)

@@ -133,3 +133,20 @@ def test_render_runs_hook_renders_only_those_runs_and_never_raises(archive, tmp_
     assert render_runs(url, store.url, [second, None]) == 2
     assert render_runs(url, store.url, [first, second]) == 1
     assert render_runs("nosuchdb://x", store.url, [first]) == 0   # logged, not raised
+
+
+def test_bytes_rendered_before_are_linked_not_extracted_again(archive):
+    """A recrawl's unchanged capture (same bytes, new capture row) gets a text child pointing at
+    the text made before: downstream parsers see every capture's text, nothing is parsed twice."""
+    cat, store = archive
+    _, first = archive_files(cat, store, FILES[:2])
+    assert render_texts(cat, store) == 2
+    second_run, second = archive_files(cat, store, FILES[:2])      # same URLs, same bytes
+    stats = RenditionStats()
+    assert render_texts(cat, store, run_id=second_run, stats=stats) == 0
+    assert stats.reused == 2 and stats.made == 0
+    texts = texts_by_parent(cat)
+    for name in ("page.html", "report.pdf"):
+        assert texts[second[name]].sha256 == texts[first[name]].sha256
+        assert texts[second[name]].run_id == second_run
+    assert render_texts(cat, store, run_id=second_run) == 0 and len(texts_by_parent(cat)) == 4
