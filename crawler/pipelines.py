@@ -150,6 +150,7 @@ class ArchivePipeline:
                     site_id=item.site_id, agency=item.report.agency, year=item.report.year,
                     title=item.report.title, url=item.report.url, seen_at=item.fetched_at)
             return
+        blob = None
         if item.unchanged and self.store.exists(item.unchanged["storage_key"]):
             # Revalidated with a 304: the archive already holds these bytes.
             key, sha, size = (item.unchanged["storage_key"], item.unchanged["sha256"], item.unchanged["size"])
@@ -158,27 +159,29 @@ class ArchivePipeline:
                 raise ArchiveError(f"{item.url}: revalidated as unchanged but its archived object is gone; "
                                    "it will be fetched in full next run")
             key, sha, size = put_content(self.store, item.body, content_type=item.content_type)
-            self.catalogue.record_blob(sha256=sha, size=size, storage_key=key, content_type=item.content_type)
-        report_id = None
+            blob = dict(sha256=sha, size=size, storage_key=key, content_type=item.content_type)
+        report = None
         if item.report is not None:
-            report_id, created = self.catalogue.upsert_report(
-                site_id=item.site_id, agency=item.report.agency, year=item.report.year,
-                title=item.report.title, url=item.report.url, seen_at=item.fetched_at)
-        capture_id = self.catalogue.add_capture(
-            run_id=self.run_id, site_id=item.site_id, report_id=report_id, kind=item.kind,
-            url=item.url, final_url=item.final_url, source_page=item.source_page, status=item.status,
-            etag=item.header("ETag"), last_modified=item.header("Last-Modified"),
-            content_type=item.content_type, filename=item.filename, fetched_at=item.fetched_at,
-            sha256=sha, size=size, storage_key=key, rendered=item.rendered,
-            browser_version=item.browser_version, is_report=item.is_report, headers=item.headers,
-            warc_key=(item.warc or {}).get("key"), warc_offset=(item.warc or {}).get("offset"),
-            warc_length=(item.warc or {}).get("length"))
+            report = dict(site_id=item.site_id, agency=item.report.agency, year=item.report.year,
+                          title=item.report.title, url=item.report.url, seen_at=item.fetched_at)
+        redirect_state = None
         if item.final_url != item.url:
             # Redirect targets (downfile.jsp -> /attach/...) are revalidated under their own URL.
-            self.catalogue.set_url_state(
-                url=item.final_url, site_id=item.site_id, etag=item.header("ETag"),
-                last_modified=item.header("Last-Modified"), sha256=sha, last_status=item.status,
-                last_fetched=item.fetched_at, report_id=report_id)
+            redirect_state = dict(url=item.final_url, site_id=item.site_id, etag=item.header("ETag"),
+                                  last_modified=item.header("Last-Modified"), sha256=sha,
+                                  last_status=item.status, last_fetched=item.fetched_at)
+        # Blob, report, capture and URL state in one transaction: one commit per file, and
+        # never a capture without its report.
+        capture_id, report_id = self.catalogue.archive(
+            blob=blob, report=report, redirect_state=redirect_state, capture=dict(
+                run_id=self.run_id, site_id=item.site_id, kind=item.kind,
+                url=item.url, final_url=item.final_url, source_page=item.source_page, status=item.status,
+                etag=item.header("ETag"), last_modified=item.header("Last-Modified"),
+                content_type=item.content_type, filename=item.filename, fetched_at=item.fetched_at,
+                sha256=sha, size=size, storage_key=key, rendered=item.rendered,
+                browser_version=item.browser_version, is_report=item.is_report, headers=item.headers,
+                warc_key=(item.warc or {}).get("key"), warc_offset=(item.warc or {}).get("offset"),
+                warc_length=(item.warc or {}).get("length")))
         for kind, (data, ctype) in item.derived.items():
             dkey, dsha, dsize = put_content(self.store, data, content_type=ctype)
             self.catalogue.record_blob(sha256=dsha, size=dsize, storage_key=dkey, content_type=ctype)

@@ -12,6 +12,9 @@ COOKIES_ENABLED = True
 TELNETCONSOLE_ENABLED = False
 
 CONCURRENT_REQUESTS = 16
+# Items processed at once per response. Scrapy starts this many worker tasks for every callback
+# output (default 100); a page yields a handful of items, so 100 tasks per page was pure overhead.
+CONCURRENT_ITEMS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 0.5
 DOWNLOAD_DELAY_JITTER = 0.5

@@ -248,9 +248,38 @@ class Catalogue:
 
     def record_blob(self, *, sha256: str, size: int, storage_key: str, content_type: str | None = None) -> None:
         """Register stored bytes. Idempotent, also when two workers race on the same bytes."""
+        self._write("record_blob", lambda s: self._record_blob(s, sha256=sha256, size=size, storage_key=storage_key,
+                                                               content_type=content_type))
+
+    def _record_blob(self, s: Session, *, sha256: str, size: int, storage_key: str,
+                     content_type: str | None = None) -> None:
         stmt = self._insert(Blob).values(sha256=sha256, size=size, storage_key=storage_key,
                                          content_type=content_type, created_at=utcnow())
-        self._write("record_blob", lambda s: s.execute(stmt.on_conflict_do_nothing(index_elements=["sha256"])))
+        s.execute(stmt.on_conflict_do_nothing(index_elements=["sha256"]))
+
+    def archive(self, *, capture: dict[str, Any], blob: dict[str, Any] | None = None,
+                report: dict[str, Any] | None = None,
+                redirect_state: dict[str, Any] | None = None) -> tuple[int, int | None]:
+        """What the crawler records for one fetched file, in one transaction: the blob (new
+        bytes), the report it belongs to, the capture, and the URL state of a redirect target.
+        Returns (capture_id, report_id). All or nothing: no capture without its report row."""
+        fields = self._capture_fields(dict(capture))
+
+        def fn(s: Session) -> tuple[int, int | None]:
+            if blob is not None:
+                self._record_blob(s, **blob)
+            report_id = fields.get("report_id")
+            if report is not None:
+                report_id, _created = self._upsert_report(s, **report)
+                fields["report_id"] = report_id
+            capture_id = self._add_capture(s, fields)
+            if redirect_state is not None:
+                self._upsert_url_state(s, redirect_state["url"],
+                                       {k: v for k, v in redirect_state.items() if k != "url"}
+                                       | {"report_id": report_id})
+            return capture_id, report_id
+
+        return self._write("archive", fn)
 
     def blobs(self) -> list[Blob]:
         return self._read("blobs", lambda s: list(s.exec(select(Blob).order_by(Blob.sha256))))
@@ -258,32 +287,33 @@ class Catalogue:
     def upsert_report(self, *, site_id: str, agency: str, year: int | None, title: str | None,
                       url: str, seen_at: datetime | None = None) -> tuple[int, bool]:
         """(report_id, created). Identity is (site_id, canonical url); seeing it again revives it."""
+        return self._write("upsert_report", lambda s: self._upsert_report(
+            s, site_id=site_id, agency=agency, year=year, title=title, url=url, seen_at=seen_at))
+
+    def _upsert_report(self, s: Session, *, site_id: str, agency: str, year: int | None, title: str | None,
+                       url: str, seen_at: datetime | None = None) -> tuple[int, bool]:
         seen_at = seen_at or utcnow()
-
-        def fn(s: Session) -> tuple[int, bool]:
-            # Insert-or-nothing, then update: portable, and race-free because the losing
-            # INSERT waits for the winner's commit and then finds its row.
-            ins = self._insert(Report).values(site_id=site_id, agency=agency, year=year, title=title,
-                                              url=url, first_seen=seen_at, last_seen=seen_at, versions=1)
-            new_id = s.execute(ins.on_conflict_do_nothing(index_elements=["site_id", "url"])
-                               .returning(Report.id)).scalar()
-            if new_id is not None:
-                self._add_changes(s, "report", [(new_id, "created")])
-                return new_id, True
-            report = s.exec(select(Report).where(Report.site_id == site_id, Report.url == url)
-                            .with_for_update()).one()
-            revived = report.removed_at is not None
-            report.agency, report.year = agency, year
-            report.title = title or report.title
-            report.last_seen = max(report.last_seen, seen_at)
-            report.removed_at = None
-            s.add(report)
-            s.flush()
-            if revived:
-                self._add_changes(s, "report", [(report.id, "restored")])
-            return report.id, False
-
-        return self._write("upsert_report", fn)
+        # Insert-or-nothing, then update: portable, and race-free because the losing
+        # INSERT waits for the winner's commit and then finds its row.
+        ins = self._insert(Report).values(site_id=site_id, agency=agency, year=year, title=title,
+                                          url=url, first_seen=seen_at, last_seen=seen_at, versions=1)
+        new_id = s.execute(ins.on_conflict_do_nothing(index_elements=["site_id", "url"])
+                           .returning(Report.id)).scalar()
+        if new_id is not None:
+            self._add_changes(s, "report", [(new_id, "created")])
+            return new_id, True
+        report = s.exec(select(Report).where(Report.site_id == site_id, Report.url == url)
+                        .with_for_update()).one()
+        revived = report.removed_at is not None
+        report.agency, report.year = agency, year
+        report.title = title or report.title
+        report.last_seen = max(report.last_seen, seen_at)
+        report.removed_at = None
+        s.add(report)
+        s.flush()
+        if revived:
+            self._add_changes(s, "report", [(report.id, "restored")])
+        return report.id, False
 
     def reports(self, *, site_id: str | None = None) -> list[Report]:
         stmt = select(Report).order_by(Report.site_id, Report.year, Report.id)
@@ -298,6 +328,11 @@ class Catalogue:
         kind with the same bytes means "unchanged", other bytes "changed", none "new".
         A primary capture (no parent) also refreshes the URL's conditional-request state.
         """
+        fields = self._capture_fields(fields)
+        return self._write("add_capture", lambda s: self._add_capture(s, fields))
+
+    @staticmethod
+    def _capture_fields(fields: dict[str, Any]) -> dict[str, Any]:
         if unknown := set(fields) - CAPTURE_FIELDS:
             raise CatalogueValueError(f"add_capture: unknown fields {sorted(unknown)}")
         if missing := {"site_id", "url", "sha256", "size", "storage_key"} - set(fields):
@@ -306,31 +341,30 @@ class Catalogue:
         if fields.get("change") is not None:
             _one_of("change", fields["change"], CHANGES)
         fields["headers"] = _jsonable(fields.get("headers"))
+        return fields
 
-        def fn(s: Session) -> int:
-            capture = Capture(**fields)
-            if capture.change is None:
-                previous = s.scalar(
-                    sa.select(Capture.sha256)
-                    .where(Capture.url == capture.url, Capture.kind == capture.kind)
-                    .order_by(col(Capture.id).desc()).limit(1))
-                capture.change = ("new" if previous is None
-                                  else "unchanged" if previous == capture.sha256 else "changed")
-            s.add(capture)
-            s.flush()
-            # A version is new bytes at a URL the report already had; its first files are version 1.
-            if capture.report_id is not None and capture.is_report and capture.change == "changed":
-                s.execute(sa.update(Report).where(Report.id == capture.report_id)
-                          .values(versions=Report.versions + 1))
-            if capture.parent_id is None:
-                self._upsert_url_state(s, capture.url, dict(
-                    site_id=capture.site_id, etag=capture.etag, last_modified=capture.last_modified,
-                    sha256=capture.sha256, last_status=capture.status, last_fetched=capture.fetched_at,
-                    missing_since=None, report_id=capture.report_id))
-            self._add_changes(s, "capture", [(capture.id, capture.change)])
-            return capture.id
-
-        return self._write("add_capture", fn)
+    def _add_capture(self, s: Session, fields: dict[str, Any]) -> int:
+        capture = Capture(**fields)
+        if capture.change is None:
+            previous = s.scalar(
+                sa.select(Capture.sha256)
+                .where(Capture.url == capture.url, Capture.kind == capture.kind)
+                .order_by(col(Capture.id).desc()).limit(1))
+            capture.change = ("new" if previous is None
+                              else "unchanged" if previous == capture.sha256 else "changed")
+        s.add(capture)
+        s.flush()
+        # A version is new bytes at a URL the report already had; its first files are version 1.
+        if capture.report_id is not None and capture.is_report and capture.change == "changed":
+            s.execute(sa.update(Report).where(Report.id == capture.report_id)
+                      .values(versions=Report.versions + 1))
+        if capture.parent_id is None:
+            self._upsert_url_state(s, capture.url, dict(
+                site_id=capture.site_id, etag=capture.etag, last_modified=capture.last_modified,
+                sha256=capture.sha256, last_status=capture.status, last_fetched=capture.fetched_at,
+                missing_since=None, report_id=capture.report_id))
+        self._add_changes(s, "capture", [(capture.id, capture.change)])
+        return capture.id
 
     def capture(self, *, capture_id: int) -> Capture | None:
         return self._read("capture", lambda s: s.get(Capture, capture_id))

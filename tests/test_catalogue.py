@@ -316,3 +316,41 @@ def test_unavailable_message_hides_password(monkeypatch):
     with pytest.raises(CatalogueUnavailable) as info:
         Catalogue.open("postgresql://nobody:hunter2@127.0.0.1:1/nianbao")
     assert "hunter2" not in str(info.value)
+
+
+def test_archive_records_blob_report_capture_and_redirect_state_at_once(cat):
+    run_id = cat.start_run(site_id="gd-gov", config_hash=None, software_version="t")
+    key = f"sha256/aa/aa/{SHA_A}"
+    capture_id, report_id = cat.archive(
+        blob=dict(sha256=SHA_A, size=3, storage_key=key, content_type="application/pdf"),
+        report=dict(site_id="gd-gov", agency="广东省人民政府", year=2019, title="年报",
+                    url="https://x.gov.cn/nb.html"),
+        redirect_state=dict(url="https://x.gov.cn/attach/a.pdf", site_id="gd-gov", etag='"e"',
+                            sha256=SHA_A, last_status=200),
+        capture=dict(run_id=run_id, site_id="gd-gov", kind="attachment", url="https://x.gov.cn/dl?id=1",
+                     final_url="https://x.gov.cn/attach/a.pdf", sha256=SHA_A, size=3, storage_key=key,
+                     etag='"e"', status=200, is_report=True))
+    capture = cat.capture(capture_id=capture_id)
+    assert capture.report_id == report_id and capture.change == "new"
+    assert [b.sha256 for b in cat.blobs()] == [SHA_A]
+    assert cat.url_state(url="https://x.gov.cn/attach/a.pdf").report_id == report_id
+    assert cat.url_state(url="https://x.gov.cn/dl?id=1").etag == '"e"'
+    # The same bytes again: no blob given, an unchanged capture of the same report.
+    again, same_report = cat.archive(
+        report=dict(site_id="gd-gov", agency="广东省人民政府", year=2019, title="年报",
+                    url="https://x.gov.cn/nb.html"),
+        capture=dict(run_id=run_id, site_id="gd-gov", kind="attachment", url="https://x.gov.cn/dl?id=1",
+                     sha256=SHA_A, size=3, storage_key=key, is_report=True))
+    assert same_report == report_id and cat.capture(capture_id=again).change == "unchanged"
+
+
+def test_archive_is_all_or_nothing(cat):
+    """A capture the database refuses (no such run) leaves no report and no blob behind."""
+    with pytest.raises(sa.exc.IntegrityError):
+        cat.archive(
+            blob=dict(sha256=SHA_B, size=3, storage_key=f"sha256/bb/bb/{SHA_B}"),
+            report=dict(site_id="gd-gov", agency="广东省人民政府", year=2020, title="年报",
+                        url="https://x.gov.cn/nb2.html"),
+            capture=dict(run_id=987654, site_id="gd-gov", kind="page", url="https://x.gov.cn/nb2.html",
+                         sha256=SHA_B, size=3, storage_key=f"sha256/bb/bb/{SHA_B}", is_report=True))
+    assert cat.reports() == [] and cat.blobs() == []
