@@ -348,3 +348,77 @@ def test_article_script_built(html, expected):
     from crawler.cms.generic import article_script_built
     from crawler.cms.page import parse_html
     assert article_script_built(parse_html(f"<html><body>{html}</body></html>")) is expected
+
+
+# ---- page metadata: the edge cases the fast paths must read as the plain XPath did ----
+
+def _page(head: str = "", body: str = ""):
+    return parse_html(f"<html><head>{head}</head><body>{body}</body></html>")
+
+
+@pytest.mark.parametrize("head,body,expected", [
+    ('<META NAME="ARTICLETITLE" CONTENT=" 标题\u3000甲 ">', "<h1>不是它</h1>", "标题 甲"),
+    # blank content is skipped for the next meta, and ArticleTitle wins over an earlier title
+    ('<meta name="title" content="次选"><meta name="ArticleTitle" content=" "><meta name="articletitle" content="首选">', "", "首选"),
+    ('<meta name="Title" content="次选">', "", "次选"),
+    # XPath's translate() folds ASCII only: a Kelvin sign is not a k, a dotted İ is not an i
+    ('<meta name="T\u0130TLE" content="x">', "<h1>标题</h1>", "标题"),
+    ("", '<meta name="title" content="正文里的 meta"><h1>标题</h1>', "正文里的 meta"),
+    ("", "<h1>x</h1><h1>第二个</h1>", "第二个"),
+    ("", '<div id="zoomtitle">缩放标题</div><div class="title">类</div>', "缩放标题"),
+    ("", '<div class="a\ttitle\nb">带制表符</div>', "带制表符"),
+    ("", '<div class="subtitle">不是</div><span class="detail-title">详情</span>', "详情"),
+    ("", "<h1>" + "长" * 250 + "</h1><h2>备选</h2>", "备选"),
+])
+def test_heading_sources(head, body, expected):
+    from crawler.cms.page import heading
+    assert heading(_page(head, body)) == expected
+
+
+@pytest.mark.parametrize("head,body,expected", [
+    ('<meta name="SOURCE" content=""><meta name="source" content="来源甲">', "<p>来源：乙</p>", "来源甲"),
+    ("", "<table><tr><td>发布机构</td><td>某某人民政府办公室</td></tr></table>", "某某人民政府办公室"),
+    ("", "<p><b>信息来源</b>：市政府 办公室</p>", "市政府"),
+    # the text fallback reads whitespace as norm() leaves it: zero-width marks end the value
+    ("", "<p>来源：\u200b某局\u200b办公室</p>", "某局"),
+    ("", "<p>文字 信息来源\u3000：\u00a0司法局，其他</p>", "司法局"),
+    ("", "<p>发文<!--x-->单位：测试局</p>", "测试局"),
+    # the text fallback reads the whole body text, scripts included
+    ("", "<script>var s='来源：脚本';</script><p>正文</p>", "脚本'"),
+    ("", "<p>没有标签</p>", None),
+    ("<title>来源：标题</title>", "<p>正文</p>", None),
+])
+def test_publisher_sources(head, body, expected):
+    from crawler.cms.page import publisher
+    assert publisher(_page(head, body)) == expected
+
+
+@pytest.mark.parametrize("body,expected", [
+    # a label split by a comment or an element is still the element's own text
+    ('<div>当前<!-- c -->位置：<a>首页</a> » 栏目</div>', "首页 > 栏目"),
+    ('<div><b>x</b>您的位<i>y</i>置:<a>Q</a>', "Q"),
+    ('<div><script>var s="当前位置：";</script><div>现在位置:<a>首</a>-&gt;文</div></div>', "首 > 文"),
+    # a label in front of a long block does not make it a breadcrumb; the class still can
+    ('<div>当前位置：' + "长" * 500 + '<a>a</a></div><div class="weizhi"><a>首页</a>&gt;乙</div>', "首页 > 乙"),
+    ('<div class="nav-path">' + "长" * 500 + '<a>a</a></div>', ""),
+    ('<div id="CurrentPos" class="x"><a title="全称首页">首...</a> › <a><img alt="图"></a></div>', "首... > 图"),
+])
+def test_breadcrumb_label_and_class_edges(body, expected):
+    assert breadcrumb(_page("", body)) == expected
+
+
+@pytest.mark.parametrize("html,expected", [
+    ('<head><base href=" \n "><base href="/x/y/"></head>', "http://a.gov.cn/x/y/"),
+    ('<head><base></head><body><base href="../up/"></body>', "http://a.gov.cn/up/"),
+    ("<head><title>t</title></head>", "http://a.gov.cn/p/q.html"),
+])
+def test_base_url_any_base_in_the_document(html, expected):
+    from crawler.cms.page import base_url
+    assert base_url(parse_html(f"<html>{html}</html>"), "http://a.gov.cn/p/q.html") == expected
+
+
+def test_page_title_first_title_anywhere():
+    from crawler.cms.page import page_title
+    assert page_title(_page("<title> 一 \u3000二 </title>", "<title>后</title>")) == "一 二"
+    assert page_title(_page("", "<svg><title>图</title></svg>")) == "图"
+    assert page_title(parse_html("")) == ""

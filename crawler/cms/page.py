@@ -5,6 +5,7 @@ Shared by every adapter; the family modules only add what their CMS hides in scr
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -62,8 +63,8 @@ def parse_fragment(text: str) -> lxml.html.HtmlElement:
 
 def base_url(root: lxml.html.HtmlElement, url: str) -> str:
     """<base href> resolved against the page URL, else the page URL."""
-    for href in root.xpath("//base/@href"):
-        href = clean_href(href)
+    for el in root.getroottree().iter("base"):  # //base/@href, without an XPath walk of the page
+        href = clean_href(el.get("href"))
         if href:
             return urljoin(url, href)
     return url
@@ -206,19 +207,113 @@ _PUBLISHER = re.compile(
 )
 
 
+# XPath expressions compiled once, not on every call.
+# `//tag` walks the whole document; ElementTree.iter(tag) walks the same elements in the same
+# order, and returns at once when the tag name never occurs in the document.
+_OWN_TEXT = lxml.etree.XPath("text()")
+_HAS_ANCHOR = lxml.etree.XPath(".//a")
+_HEADING_IDS = lxml.etree.XPath(
+    "//@id[.='title' or .='articleTitle' or .='ivs_title' or .='zoomtitle']/.."
+)
+# Same elements as //*[contains(concat(' ', normalize-space(@class), ' '), ' title ') or ...]: only an
+# element with a class attribute can match, and an attribute's parent is its element.
+_HEADING_CLASSES = lxml.etree.XPath(
+    "//@class[contains(concat(' ', normalize-space(.), ' '), ' title ') or contains(.,'article-title')"
+    " or contains(.,'art_title') or contains(.,'content-title') or contains(.,'detail-title')]/.."
+)
+
+# Candidates for _CRUMB_LABEL in an element's own text. Every label contains 位置 or is 当前页面,
+# so a match inside one text node contains one of those; a match spread over several text nodes
+# (a comment or a child element in the middle of the label) ends in a later text node holding the
+# label's last character, 置 or 面. The candidates are a superset of the matches, in document order.
+# Each contains() copies every text node of the page, so only the strings the page's text holds
+# at all are looked for (a text node's characters are in the document's text too).
+def _crumb_candidates(text: str) -> list[str]:
+    """The predicates on an element's own text nodes worth evaluating, for a page with this text."""
+    whole = [s for s in ("位置", "当前页面") if s in text]
+    split = []
+    if "置" in text and "位" in text:
+        split.append("置")
+    if all(c in text for c in "当前页面"):
+        split.append("面")
+    preds = []
+    if whole:
+        preds.append("text()[" + " or ".join(f"contains(., '{s}')" for s in whole) + "]")
+    if split:
+        preds.append("text()[position() > 1][" + " or ".join(f"contains(., '{s}')" for s in split) + "]")
+    return preds
+
+
+@functools.lru_cache(maxsize=64)
+def _elements_with(preds: tuple[str, ...]) -> lxml.etree.XPath:
+    """//body//* elements meeting any of the predicates (a few dozen combinations at most)."""
+    return lxml.etree.XPath("//body//*[" + " or ".join(preds) + "]")
+
+
+# class and id values of every element under <body>, in document order (an element's attributes
+# come right after it); the labels hold no space, so matching "class id" is matching either.
+_CLASS_OR_ID = lxml.etree.XPath("//body//*/@class | //body//*/@id")
+# A text node holding any publisher label holds one of these (信息来源 and 来源单位 hold 来源).
+_PUBLISHER_KEYS = tuple(label for label in _PUBLISHER_LABELS if not any(k != label and k in label for k in _PUBLISHER_LABELS))
+_NOT_FLAT = lxml.etree.XPath(".//*[self::td or self::div or self::p]")
+# _PUBLISHER over the raw text: what norm() turns into one space, [\s\u200b\ufeff] here, may be any
+# run; the value stops at any of it. Same match, same value as _PUBLISHER.search(norm(text)).
+_PUBLISHER_RAW = re.compile(
+    r"(?:" + "|".join(_PUBLISHER_LABELS) + r")[\s\u00a0\u3000\u200b\ufeff]*[:：][\s\u00a0\u3000\u200b\ufeff]*"
+    r"([^\s\u00a0\u3000\u200b\ufeff|｜丨/,，;；:：]{2,40})"
+)
+# XPath's translate(@name, 'A..Z', 'a..z'): ASCII letters only (str.lower would also fold the Kelvin sign).
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _first(root: lxml.html.HtmlElement, tag: str):
+    """The first <tag> of the document, as (//tag)[1]. lxml's iterators look one match ahead, so
+    iter(tag) on the whole tree walks all of it when there is a single match; one top-level
+    subtree at a time, the walk ends with the subtree holding the first (<head> for the title)."""
+    top = root.getroottree().getroot()
+    if top.tag == tag:
+        return top
+    for child in top:
+        if child.tag == tag:
+            return child
+        found = next(child.iter(tag), None)
+        if found is not None:
+            return found
+    return None
+
+
+def _document_text(root: lxml.html.HtmlElement) -> str:
+    """Every text node of the document, concatenated: if a string is not in here, no node holds it."""
+    return root.getroottree().getroot().text_content()
+
+
 def page_title(root: lxml.html.HtmlElement) -> str:
-    titles = root.xpath("//title")
-    return norm(titles[0].text_content()) if titles else ""
+    title = _first(root, "title")
+    return norm(title.text_content()) if title is not None else ""
+
+
+def _metas(root: lxml.html.HtmlElement) -> dict[str, str]:
+    """Every <meta name> in the document, name ASCII-lowercased -> its first non-blank content."""
+    out: dict[str, str] = {}
+    for el in root.getroottree().iter("meta"):
+        content = el.get("content")
+        if content is None:
+            continue
+        name = (el.get("name") or "").translate(_ASCII_LOWER)  # XPath reads a missing @name as ""
+        if name not in out:
+            value = norm(content)
+            if value:
+                out[name] = value
+    return out
 
 
 def _meta(root: lxml.html.HtmlElement, *names: str) -> str:
+    """The first non-blank content of a <meta> named (any ASCII case) names[0], else names[1], ..."""
+    metas = _metas(root)
     for name in names:
-        for value in root.xpath(
-            "//meta[translate(@name,'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz')=$n]/@content",
-            n=name.lower(),
-        ):
-            if norm(value):
-                return norm(value)
+        value = metas.get(name.lower())
+        if value:
+            return value
     return ""
 
 
@@ -227,14 +322,14 @@ def heading(root: lxml.html.HtmlElement) -> str:
     meta = _meta(root, "ArticleTitle", "title")
     if meta:
         return meta
-    for xp in (
-        "//h1",
-        "//*[@id='title' or @id='articleTitle' or @id='ivs_title' or @id='zoomtitle']",
-        "//*[contains(concat(' ', normalize-space(@class), ' '), ' title ') or contains(@class,'article-title')"
-        " or contains(@class,'art_title') or contains(@class,'content-title') or contains(@class,'detail-title')]",
-        "//h2",
+    tree = root.getroottree()
+    for found in (
+        lambda: tree.iter("h1"),
+        lambda: _HEADING_IDS(root),
+        lambda: _HEADING_CLASSES(root),
+        lambda: tree.iter("h2"),
     ):
-        for el in root.xpath(xp):
+        for el in found():
             text = norm(el.text_content())
             if 2 <= len(text) <= 200:
                 return text
@@ -242,22 +337,28 @@ def heading(root: lxml.html.HtmlElement) -> str:
 
 
 def _crumb_element(root: lxml.html.HtmlElement):
-    for el in root.xpath("//body//*[text()]"):
+    preds = _crumb_candidates(_document_text(root))
+    for el in _elements_with(tuple(preds))(root) if preds else ():
         if el.tag in ("script", "style", "title"):
             continue
-        own = "".join(el.xpath("text()"))
+        own = "".join(_OWN_TEXT(el))
         if _CRUMB_LABEL.search(own):
             node = el
             # The label often sits in its own <span>; the links are its siblings.
             for _ in range(3):
-                if node.xpath(".//a") or node.getparent() is None:
+                if _HAS_ANCHOR(node) or node.getparent() is None:
                     break
                 node = node.getparent()
             if len(node.text_content()) < 400:
                 return node
-    for el in root.xpath("//body//*[@class or @id]"):
-        if _CRUMB_CLASS.search((el.get("class") or "") + " " + (el.get("id") or "")):
-            if el.xpath(".//a") and len(el.text_content()) < 400:
+    seen = None
+    for value in _CLASS_OR_ID(root):
+        if _CRUMB_CLASS.search(value):
+            el = value.getparent()
+            if el is seen:  # its class matched already
+                continue
+            seen = el
+            if _HAS_ANCHOR(el) and len(el.text_content()) < 400:
                 return el
     return None
 
@@ -270,7 +371,7 @@ def breadcrumb(root: lxml.html.HtmlElement) -> str:
     parts = [p for p in (norm(s) for s in _CRUMB_SPLIT.split(text)) if p]
     if len(parts) <= 1:
         # Separators drawn as images or CSS: the anchors are the segments.
-        anchors = [anchor_text(a) for a in el.xpath(".//a") if anchor_text(a)]
+        anchors = [t for t in (anchor_text(a) for a in _HAS_ANCHOR(el)) if t]
         tail = norm(el.xpath("string(.//a[last()]/following-sibling::text())")) if anchors else ""
         parts = anchors + ([tail] if tail else []) or parts
     return " > ".join(parts)
@@ -282,10 +383,16 @@ def publisher(root: lxml.html.HtmlElement) -> str | None:
         return meta
     # Table layouts: <td>发布机构</td><td>XX局</td>
     # Only elements whose own text holds a label: scanning every element is slow on big pages.
-    has_label = " or ".join(f"contains(., '{label}')" for label in _PUBLISHER_LABELS)
-    for el in root.xpath(f"//body//*[not(self::script) and not(self::style)][text()[{has_label}]]"):
-        own = norm("".join(el.xpath("text()"))).rstrip(":：").strip()
-        if own in _PUBLISHER_LABELS and not el.xpath(".//*[self::td or self::div or self::p]"):
+    text = _document_text(root)
+    keys = [key for key in _PUBLISHER_KEYS if key in text]
+    if not keys:
+        return None  # no label anywhere: no labelled element, and the body text has none either
+    candidates = _elements_with(("text()[" + " or ".join(f"contains(., '{key}')" for key in keys) + "]",))
+    for el in candidates(root):
+        if el.tag in ("script", "style"):
+            continue
+        own = norm("".join(_OWN_TEXT(el))).rstrip(":：").strip()
+        if own in _PUBLISHER_LABELS and not _NOT_FLAT(el):
             tail = norm(el.tail)
             value = tail.lstrip(":：").strip() if tail.strip(":： ") else ""
             if not value:
@@ -294,7 +401,6 @@ def publisher(root: lxml.html.HtmlElement) -> str | None:
             value = value.lstrip(":：").strip()
             if 2 <= len(value) <= 40:
                 return value.split()[0] if len(value.split()) > 1 and len(value.split()[0]) >= 2 else value
-    body = root.xpath("//body")
-    text = norm(body[0].text_content()) if body else ""
-    m = _PUBLISHER.search(text)
+    body = _first(root, "body")
+    m = _PUBLISHER_RAW.search(body.text_content()) if body is not None else None
     return m.group(1) if m else None
