@@ -16,7 +16,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 
-from crawler import env
+from crawler import analyses, env
+from storage.objects import ObjectNotFound
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,19 @@ class ConditionalMiddleware:
         cls = responsetypes.from_args(headers=headers, url=request.url, body=body)
         return cls(url=request.url, status=200, headers=headers, body=body, request=request, flags=["resumed"])
 
+    def _archived_page(self, request, blob):
+        """(body, analysis) of an unchanged page: its analysis alone when one is archived
+        (the spider then has nothing to parse), else its archived bytes."""
+        if request.callback is None or getattr(request.callback, "__name__", "") == "parse_page":
+            key = analyses.analysis_key(blob.sha256, request.url, blob.content_type)
+            try:
+                return b"", analyses.loads(self.store.get(key))
+            except ObjectNotFound:
+                pass
+            except ValueError as exc:
+                log.warning("analysis %s unreadable (%s): parsing the page again", key, exc)
+        return self.store.get(blob.storage_key), None
+
     async def process_response(self, request, response, spider=None):
         url = request.meta.get("nianbao_revalidating")
         if response.status != 304 or url != request.url:
@@ -109,7 +123,7 @@ class ConditionalMiddleware:
             body = b""
         else:
             try:
-                body = await asyncio.to_thread(self.store.get, blob.storage_key)
+                body, analysis = await asyncio.to_thread(self._archived_page, request, blob)
             except Exception as exc:  # archived bytes unreadable: fetch again in full
                 log.warning("archived copy of %s unreadable (%s): fetching it again", url, exc)
                 stats.inc_value("nianbao/revalidate_refetch")
@@ -118,6 +132,9 @@ class ConditionalMiddleware:
                 for name in ("If-None-Match", "If-Modified-Since"):
                     retry.headers.pop(name, None)
                 return retry
+            if analysis is not None:
+                request.meta["nianbao_analysis"] = analysis
+                stats.inc_value("nianbao/analyses_loaded")
         request.meta["nianbao_unchanged"] = unchanged
         headers = Headers(response.headers)
         if blob.content_type:

@@ -38,6 +38,8 @@ class FileItem:
     unchanged: dict | None = None
     # Served from the archive because the run being resumed captured it before it died
     resumed: bool = False
+    # What the spider made of this page (crawler.analyses), kept so a recrawl need not parse it
+    analysis: bytes | None = None
 
     def header(self, name: str) -> str | None:
         """A response header by name, in any case: Scrapy title-cases names ("Etag")."""

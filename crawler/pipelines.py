@@ -11,7 +11,7 @@ import logging
 
 from scrapy import signals
 
-from crawler import __version__, env
+from crawler import __version__, analyses, env
 from crawler.items import FileItem
 from scrapy.exceptions import DropItem
 
@@ -182,6 +182,8 @@ class ArchivePipeline:
                 browser_version=item.browser_version, is_report=item.is_report, headers=item.headers,
                 warc_key=(item.warc or {}).get("key"), warc_offset=(item.warc or {}).get("offset"),
                 warc_length=(item.warc or {}).get("length")))
+        if item.analysis is not None:
+            self._keep_analysis(item, sha)
         for kind, (data, ctype) in item.derived.items():
             dkey, dsha, dsize = put_content(self.store, data, content_type=ctype)
             self.catalogue.record_blob(sha256=dsha, size=dsize, storage_key=dkey, content_type=ctype)
@@ -193,6 +195,17 @@ class ArchivePipeline:
                 is_report=False)
         self.crawler.stats.inc_value("nianbao/archived_files")
         self.crawler.stats.inc_value("nianbao/archived_bytes", size)
+
+    def _keep_analysis(self, item: FileItem, sha: str) -> None:
+        """Store what the spider made of the page, for the next revalidation. A cache: a
+        failure here costs the next run one parse, so it is logged and counted, not raised."""
+        key = analyses.analysis_key(sha, item.final_url, item.content_type)
+        try:
+            self.store.put(key, item.analysis, content_type="application/json")
+            self.crawler.stats.inc_value("nianbao/analyses_kept")
+        except StoreError as exc:
+            log.warning("%s: analysis of %s not kept: %s", item.site_id, item.final_url, exc)
+            self.crawler.stats.inc_value("nianbao/analyses_not_kept")
 
     def spider_closed(self, spider, reason):
         # Connected to the spider_closed signal (not close_spider) to learn why it closed.

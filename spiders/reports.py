@@ -13,7 +13,7 @@ from pathlib import Path
 import scrapy
 from scrapy.http import FormRequest, Request
 
-from crawler import attribution, cms, env, links, recognise, scope
+from crawler import analyses, attribution, cms, env, links, recognise, scope
 from crawler import render as render_rules
 from crawler.encoding import decode_html
 from crawler.errors import error_kind
@@ -132,7 +132,7 @@ class ReportsSpider(scrapy.Spider):
     def parse_page(self, response):
         self._stat("pages")
         content_type = _content_type(response)
-        if not _is_html(content_type, response.body):
+        if "nianbao_analysis" not in response.meta and not _is_html(content_type, response.body):
             # A link we took for a page turned out to be a file: judge it by its link text.
             yield from self._direct_file(response, content_type)
             return
@@ -246,17 +246,15 @@ class ReportsSpider(scrapy.Spider):
         """What a page yields: its items and file requests (a list), the report it is (or None),
         the extracted page, and an iterator over the links and pages it leads to."""
         out: list = []
-        charset = None
-        if content_type and "charset=" in content_type.lower():
-            charset = content_type.lower().split("charset=", 1)[1].split(";")[0].strip()
-        text, _encoding = decode_html(response.body, header_charset=charset)
-        if len(text) > MAX_ANALYSED_CHARS:
-            # No real list page is this large: read its beginning, record that the rest was not.
-            self._stat("error/page_too_large")
-            self.logger.warning("%s: %s has %d characters; only the first %d were read",
-                                self.site.id, response.url, len(text), MAX_ANALYSED_CHARS)
-            text = text[:MAX_ANALYSED_CHARS]
-        page = cms.extract(response.url, text, content_type=content_type or "text/html")
+        page = response.meta.get("nianbao_analysis")
+        analysis = None
+        if page is not None:
+            # The server called the page unchanged and its analysis is archived: no parse.
+            self._stat("analyses_reused")
+        else:
+            page = self._analyse(response, content_type)
+            if not rendered:
+                analysis = analyses.dumps(page)
         if page.family:
             self._stat(f"family/{page.family}")
         if page.links_capped:
@@ -277,7 +275,8 @@ class ReportsSpider(scrapy.Spider):
             self._stat("render/needed")
             meta = {k: v for k, v in response.meta.items()
                     if k.startswith("nianbao_")
-                    and k not in ("nianbao_warc", "nianbao_unchanged", "nianbao_revalidating", "nianbao_resumed")}
+                    and k not in ("nianbao_warc", "nianbao_unchanged", "nianbao_revalidating", "nianbao_resumed",
+                                  "nianbao_analysis")}
             meta["nianbao_plain"] = _plain_snapshot(response, content_type)
             out.append(Request(response.url, callback=self.parse_rendered, errback=self.on_render_error,
                                dont_filter=True, priority=response.request.priority + 1,
@@ -290,17 +289,30 @@ class ReportsSpider(scrapy.Spider):
             # Every page on the way is kept too (is_report false): it is the provenance of the
             # reports it lists, and what lets a recrawl revalidate it instead of downloading it.
             out.append(self._file_item(response, kind="page", report=None, source=source,
-                                       content_type=content_type))
+                                       content_type=content_type, analysis=analysis))
         if report is not None:
             if not rendered:
                 out.append(self._file_item(response, kind="page", report=report, source=source,
-                                           content_type=content_type))
+                                           content_type=content_type, analysis=analysis))
             for link in page.links:
                 if links.is_attachment(link.url) and scope.attachment_in_scope(link.url, self.site.allowed_hosts):
                     out.append(self._file_request(links.canonical_url(link.url), report=report, source=response.url))
 
         # Followed lazily: a list of 10,000 links must not become 10,000 requests at once.
         return out, report, page, self._follow(response, page, depth=depth, is_report=report is not None)
+
+    def _analyse(self, response, content_type: str | None):
+        charset = None
+        if content_type and "charset=" in content_type.lower():
+            charset = content_type.lower().split("charset=", 1)[1].split(";")[0].strip()
+        text, _encoding = decode_html(response.body, header_charset=charset)
+        if len(text) > MAX_ANALYSED_CHARS:
+            # No real list page is this large: read its beginning, record that the rest was not.
+            self._stat("error/page_too_large")
+            self.logger.warning("%s: %s has %d characters; only the first %d were read",
+                                self.site.id, response.url, len(text), MAX_ANALYSED_CHARS)
+            text = text[:MAX_ANALYSED_CHARS]
+        return cms.extract(response.url, text, content_type=content_type or "text/html")
 
     def parse_api(self, response):
         """A list endpoint a page referred to (Hanweb dataproxy XML, a JSON list API)."""
@@ -459,7 +471,7 @@ class ReportsSpider(scrapy.Spider):
             resumed=plain.get("resumed", False))
 
     def _file_item(self, response, *, kind: str, report: ReportRef | None, source: str | None,
-                   content_type: str | None) -> FileItem:
+                   content_type: str | None, analysis: bytes | None = None) -> FileItem:
         headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
         cd = response.headers.get("Content-Disposition")
         request_url = response.request.meta.get("redirect_urls", [response.url])[0]
@@ -468,6 +480,6 @@ class ReportsSpider(scrapy.Spider):
             status=response.status, headers=headers, body=response.body, content_type=content_type,
             filename=_safe_name(cd, response.url), fetched_at=datetime.now(timezone.utc),
             warc=response.meta.get("nianbao_warc"), unchanged=response.meta.get("nianbao_unchanged"),
-            resumed=bool(response.meta.get("nianbao_resumed")),
+            resumed=bool(response.meta.get("nianbao_resumed")), analysis=analysis,
             kind=kind, report=report, rendered="playwright" in response.flags or
             bool(response.meta.get("playwright")), browser_version=response.meta.get("nianbao_browser"))

@@ -52,6 +52,9 @@ def test_second_crawl_of_unchanged_farm_stores_nothing_new(three_harvests):
     assert all(r.new_reports == 0 and r.changed_reports == 0 and r.removed_reports == 0 for r in second["runs"])
     assert sum(r.unchanged_reports for r in second["runs"]) == len(_truth(first["world"]))
     assert all((r.stats or {}).get("nianbao/revalidated_unchanged", 0) > 0 for r in second["runs"])
+    # Pages the server called unchanged are not parsed again: their first analysis is reused.
+    assert all((r.stats or {}).get("nianbao/analyses_reused", 0) > 0 for r in second["runs"])
+    assert all((r.stats or {}).get("nianbao/analyses_kept", 0) == 0 for r in second["runs"])
     assert second["served"] < 0.6 * first["served"]
     assert second["live"] == _truth(first["world"])
 
