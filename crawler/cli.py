@@ -104,6 +104,8 @@ def crawl(
     proxy: Optional[str] = typer.Option(None, "--proxy", help="HTTP proxy for every request"),
     max_pages: Optional[int] = typer.Option(None, "--max-pages", help="Page budget per site"),
     max_bytes: Optional[int] = typer.Option(None, "--max-bytes", help="Largest file to download"),
+    revisit_all: bool = typer.Option(False, "--revisit-all",
+                                     help="Revalidate every known report page and file, due or not"),
     store: Optional[str] = StoreOpt,
     catalogue: Optional[str] = CatalogueOpt,
     log_level: str = typer.Option("WARNING", "--log-level"),
@@ -128,7 +130,8 @@ def crawl(
                              catalogue=catalogue, max_pages=max_pages)
     from crawler.runner import run_sites
     summaries = run_sites(sites, store=store, catalogue=catalogue, render=render, proxy=proxy,
-                          max_bytes=max_bytes, log_level=log_level)
+                          max_bytes=max_bytes, log_level=log_level,
+                          overrides={"NIANBAO_REVISIT_ALL": True} if revisit_all else None)
     _print_summaries(summaries)
     raise typer.Exit(_exit_for(summaries))
 

@@ -12,14 +12,24 @@ import asyncio
 import logging
 
 from scrapy import signals
-from scrapy.exceptions import NotConfigured
+from datetime import datetime, timezone
+
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 
-from crawler import analyses, env
+from crawler import analyses, env, revisit
 from storage.objects import ObjectNotFound
 
 log = logging.getLogger(__name__)
+
+
+class NotDue(IgnoreRequest):
+    """A report page or file revalidated recently enough: not asked for on this run."""
+
+    def __init__(self, url: str, report_url: str | None):
+        super().__init__(f"{url}: revalidated recently, not due")
+        self.report_url = report_url     # the identity of the report it belongs to
 
 
 def conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
@@ -37,7 +47,10 @@ class ConditionalMiddleware:
         self.catalogue_url = catalogue_url
         self.store_url = store_url
         self.states: dict = {}
+        self.report_urls: dict[int, str] = {}
         self.store = None
+        self.revisit_all = False
+        self.now = datetime.now(timezone.utc)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -46,6 +59,7 @@ class ConditionalMiddleware:
             raise NotConfigured
         mw = cls(crawler, catalogue_url=env.catalogue_url(s.get("NIANBAO_CATALOGUE")),
                  store_url=env.store_url(s.get("NIANBAO_STORE")))
+        mw.revisit_all = s.getbool("NIANBAO_REVISIT_ALL", False)
         crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
         return mw
 
@@ -59,11 +73,14 @@ class ConditionalMiddleware:
         try:
             catalogue = Catalogue.open(self.catalogue_url)
             self.states = catalogue.url_states(site_id=site.id)
+            self.report_urls = {r.id: r.url for r in catalogue.reports(site_id=site.id)}
             self.store = open_store(self.store_url)
         except Exception as exc:  # the pipeline reports an unusable catalogue; here: full fetches
             log.warning("conditional requests off for %s: %s", site.id, exc)
             self.states = {}
         self.crawler.stats.set_value("nianbao/known_urls", len(self.states))
+        self.now = datetime.now(timezone.utc)
+        self.revisit = site.revisit
 
     async def process_request(self, request, spider=None):
         if request.method != "GET" or request.meta.get("playwright") or request.meta.get("nianbao_no_revalidate"):
@@ -76,12 +93,24 @@ class ConditionalMiddleware:
         if known is None:
             return None
         state, blob = known
+        if not self._due(state, blob):
+            self.crawler.stats.inc_value("nianbao/revisit/not_due")
+            raise NotDue(request.url, self.report_urls.get(state.report_id))
         if blob is None or not (state.etag or state.last_modified):
             return None
         for name, value in conditional_headers(state.etag, state.last_modified).items():
             request.headers.setdefault(name, value)
         request.meta["nianbao_revalidating"] = request.url
         return None
+
+    def _due(self, state, blob) -> bool:
+        """Lists are always due; a report's page or file by the site's revisit schedule."""
+        if self.revisit_all or self.report_urls.get(state.report_id) is None or blob is None:
+            return True
+        if state.last_status != 200 or state.missing_since is not None:
+            return True       # last seen failing or gone: look again now
+        return revisit.is_due(state.last_fetched, state.unchanged_checks, self.now,
+                              min_days=self.revisit.min_days, max_days=self.revisit.max_days)
 
     async def _from_archive(self, request, done: dict):
         """A resumed run already captured this URL: answer from the archive, no fetch."""

@@ -222,6 +222,11 @@ class ArchivePipeline:
             outcome = "partial"
         else:
             outcome = "ok"
+        not_due = getattr(spider, "not_due_reports", set())
+        if not_due:
+            # Listed on this run but not revalidated (crawler/revisit.py): seen all the same.
+            self.catalogue.mark_seen(site_id=spider.site.id, urls=not_due)
+            self.crawler.stats.set_value("nianbao/revisit/reports_not_due", len(not_due))
         removed = self._mark_removed(spider, reason, outcome, errors)
         stats = self.crawler.stats.get_stats()
         plain = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in stats.items()}

@@ -71,6 +71,7 @@ NIANBAO_RENDER = None         # override of every site's render mode
 NIANBAO_PROGRESS_INTERVAL = 10.0
 NIANBAO_DISK_QUEUE = True     # frontier on disk (a throwaway JOBDIR per run), not in memory
 NIANBAO_CONDITIONAL = True    # If-None-Match / If-Modified-Since for URLs already archived
+NIANBAO_REVISIT_ALL = False   # True: every known report page and file is due (see crawler/revisit.py)
 NIANBAO_STORE_OUTAGE_WAIT = 300.0   # seconds a crawl holds still waiting for the object store
 NIANBAO_WARC = True           # write every exchange to rolling WARC files in the object store
 NIANBAO_WARC_MAX_BYTES = 256 * 1024 * 1024

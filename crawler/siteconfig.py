@@ -59,6 +59,14 @@ class Budget(Strict):
     max_list_pages: int = Field(default=300, ge=1, description="pagination pages followed per list")
 
 
+class Revisit(Strict):
+    """When a report page or file already archived is asked for again (crawler/revisit.py)."""
+    min_days: float = Field(default=1.0, ge=0, le=3650,
+                            description="wait after a check before the next; 0: revalidate on every run")
+    max_days: float = Field(default=30.0, ge=0, le=3650,
+                            description="longest wait, reached by doubling after each unchanged check")
+
+
 class Hints(Strict):
     cms: CmsFamily | None = None
     list_patterns: list[str] = Field(default_factory=list, description="regexes of list-page URLs")
@@ -95,6 +103,7 @@ class SiteConfig(Strict):
     schedule: str | None = Field(default=None, description="cron expression, e.g. '0 3 * * 1'")
     politeness: Politeness = Field(default_factory=Politeness)
     budget: Budget = Field(default_factory=Budget)
+    revisit: Revisit = Field(default_factory=Revisit)
     hints: Hints = Field(default_factory=Hints)
     first_year: int = Field(default=2008, ge=2008, le=2100)
     verification: Verification = Field(default_factory=Verification)

@@ -15,6 +15,7 @@ from scrapy.http import FormRequest, Request
 
 from crawler import analyses, attribution, cms, env, links, recognise, scope
 from crawler import render as render_rules
+from crawler.conditional import NotDue
 from crawler.encoding import decode_html
 from crawler.errors import error_kind
 from crawler.filenames import filename_from_headers, safe_filename
@@ -82,6 +83,7 @@ class ReportsSpider(scrapy.Spider):
         self.scheduled: set[str] = set()
         self.list_pages: dict[str, int] = {}
         self.reports_seen: set[str] = set()
+        self.not_due_reports: set[str] = set()   # listed, but not revalidated on this run
         self.budget_hit = False
         self.memory = render_rules.RenderMemory()
 
@@ -339,8 +341,16 @@ class ReportsSpider(scrapy.Spider):
                               source=response.meta.get("nianbao_source"), content_type=content_type)
 
     def on_error(self, failure):
-        kind = error_kind(failure)
         request = failure.request
+        if failure.check(NotDue):
+            # Revalidated recently (crawler/revisit.py): still listed, so still a live report.
+            url = failure.value.report_url
+            if url not in self.reports_seen:
+                self.reports_seen.add(url)
+                self._stat("reports")
+            self.not_due_reports.add(url)
+            return
+        kind = error_kind(failure)
         if kind == "robots_disallowed":
             self._stat("robots_disallowed")
             return

@@ -274,9 +274,11 @@ class Catalogue:
                 fields["report_id"] = report_id
             capture_id = self._add_capture(s, fields)
             if redirect_state is not None:
+                unchanged = s.get(Capture, capture_id).change == "unchanged"
                 self._upsert_url_state(s, redirect_state["url"],
                                        {k: v for k, v in redirect_state.items() if k != "url"}
-                                       | {"report_id": report_id})
+                                       | {"report_id": report_id,
+                                          "unchanged_checks": UrlState.unchanged_checks + 1 if unchanged else 0})
             return capture_id, report_id
 
         return self._write("archive", fn)
@@ -362,7 +364,8 @@ class Catalogue:
             self._upsert_url_state(s, capture.url, dict(
                 site_id=capture.site_id, etag=capture.etag, last_modified=capture.last_modified,
                 sha256=capture.sha256, last_status=capture.status, last_fetched=capture.fetched_at,
-                missing_since=None, report_id=capture.report_id))
+                missing_since=None, report_id=capture.report_id,
+                unchanged_checks=(UrlState.unchanged_checks + 1 if capture.change == "unchanged" else 0)))
         self._add_changes(s, "capture", [(capture.id, capture.change)])
         return capture.id
 
@@ -392,6 +395,22 @@ class Catalogue:
             return done, by_source
 
         return self._read("text_renditions", fn)
+
+    def mark_seen(self, *, site_id: str, urls: Iterable[str], at: datetime | None = None) -> int:
+        """Reports of site_id at these urls were seen (still listed) at `at`; how many rows."""
+        urls = sorted(set(urls))
+        at = at or utcnow()
+
+        def fn(s: Session) -> int:
+            done = 0
+            for i in range(0, len(urls), 500):
+                done += s.execute(sa.update(Report).where(Report.site_id == site_id,
+                                                          col(Report.url).in_(urls[i:i + 500]),
+                                                          Report.last_seen < at)
+                                  .values(last_seen=at)).rowcount or 0
+            return done
+
+        return self._write("mark_seen", fn) if urls else 0
 
     def mark_missing(self, *, site_id: str, seen_urls: Iterable[str], at: datetime | None = None) -> list[int]:
         """Reports of site_id whose url is not in seen_urls are marked removed at `at`; their ids."""
@@ -434,7 +453,9 @@ class Catalogue:
         self._write("set_url_state", lambda s: self._upsert_url_state(s, url, fields))
 
     def _upsert_url_state(self, s: Session, url: str, fields: dict) -> None:
-        stmt = self._insert(UrlState).values(url=url, **fields)
+        # A field may be an expression of the stored row (a counter): a new row starts it at 0.
+        first = {k: (0 if isinstance(v, sa.ColumnElement) else v) for k, v in fields.items()}
+        stmt = self._insert(UrlState).values(url=url, **first)
         if fields:
             stmt = stmt.on_conflict_do_update(index_elements=["url"], set_=fields)
         else:

@@ -166,6 +166,8 @@ class UrlState(SQLModel, table=True):
     last_fetched: Optional[datetime] = _ts(default=None)
     missing_since: Optional[datetime] = _ts(default=None)
     report_id: Optional[int] = None
+    # Revalidations in a row that found the same bytes (crawler/revisit.py spaces them out).
+    unchanged_checks: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Change(SQLModel, table=True):

@@ -53,7 +53,7 @@ def test_migrations_from_empty_database(catalogue_url):
         version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
     assert {"site", "crawl_run", "report", "blob", "capture", "url_state", "change",
             "coverage_mark", "alembic_version"} <= tables
-    assert version == "0001"
+    assert version == "0002"
     Catalogue.open(catalogue_url).close()  # a second upgrade is a no-op
     cat.close()
 
@@ -354,3 +354,13 @@ def test_archive_is_all_or_nothing(cat):
             capture=dict(run_id=987654, site_id="gd-gov", kind="page", url="https://x.gov.cn/nb2.html",
                          sha256=SHA_B, size=3, storage_key=f"sha256/bb/bb/{SHA_B}", is_report=True))
     assert cat.reports() == [] and cat.blobs() == []
+
+
+def test_url_state_counts_unchanged_revalidations_in_a_row(cat):
+    run_id = cat.start_run(site_id="gd-gov", config_hash=None, software_version="t")
+    url = "https://x.gov.cn/a.pdf"
+    seen = []
+    for sha in (SHA_A, SHA_A, SHA_A, SHA_B, SHA_B):
+        _capture(cat, run_id, url=url, sha=sha)
+        seen.append(cat.url_state(url=url).unchanged_checks)
+    assert seen == [0, 1, 2, 0, 1]     # new, unchanged, unchanged, changed (reset), unchanged

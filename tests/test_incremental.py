@@ -30,13 +30,14 @@ def _live(cat):
 
 @pytest.fixture(scope="module")
 def three_harvests(tmp_path_factory):
-    """epoch 0, epoch 0 again, then epoch 1 (changed, removed, added reports), one archive."""
+    """epoch 0, epoch 0 again at once (default revisit schedule: report leaves not yet due),
+    then epoch 1 (changed, removed, added reports) revalidating everything, one archive."""
     tmp = tmp_path_factory.mktemp("incremental")
     out = []
-    for epoch in (0, 0, 1):
+    for epoch, extra in ((0, []), (0, []), (1, ["--revisit-all"])):
         world = simulator.World(seed=0, size="tiny", epoch=epoch)
         with simulator.serve(world) as server:
-            result = harvest(world, server, tmp, families=FAMILIES, overrides=FAST)
+            result = harvest(world, server, tmp, families=FAMILIES, overrides=FAST, extra=extra)
             served = server.stats.bytes_served
         assert result.proc.returncode == 0, result.proc.stderr[-3000:]
         cat = Catalogue.open(result.catalogue_url)
@@ -50,12 +51,17 @@ def test_second_crawl_of_unchanged_farm_stores_nothing_new(three_harvests):
     first, second, _ = three_harvests
     assert second["blobs"] == first["blobs"]
     assert all(r.new_reports == 0 and r.changed_reports == 0 and r.removed_reports == 0 for r in second["runs"])
-    assert sum(r.unchanged_reports for r in second["runs"]) == len(_truth(first["world"]))
+    # Report pages and files were revalidated moments ago: not due, but still listed, so live.
+    not_due = sum((r.stats or {}).get("nianbao/revisit/reports_not_due", 0) for r in second["runs"])
+    assert not_due > 0
+    assert sum(r.unchanged_reports for r in second["runs"]) + not_due == len(_truth(first["world"]))
+    assert all(r.last_seen > first["runs"][-1].finished_at for r in second["cat"].reports())
+    # Lists are revalidated on every run: that is where new reports appear.
     assert all((r.stats or {}).get("nianbao/revalidated_unchanged", 0) > 0 for r in second["runs"])
     # Pages the server called unchanged are not parsed again: their first analysis is reused.
     assert all((r.stats or {}).get("nianbao/analyses_reused", 0) > 0 for r in second["runs"])
     assert all((r.stats or {}).get("nianbao/analyses_kept", 0) == 0 for r in second["runs"])
-    assert second["served"] < 0.6 * first["served"]
+    assert second["served"] < 0.1 * first["served"]
     assert second["live"] == _truth(first["world"])
 
 
@@ -97,7 +103,7 @@ def test_runs_command_lists_counts(three_harvests):
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout)
     assert len(rows) == 9 and all(r["outcome"] == "ok" for r in rows)
-    assert sum(r["removed"] for r in rows[:3]) > 0 and sum(r["unchanged"] for r in rows[3:6]) > 0
+    assert sum(r["removed"] for r in rows[:3]) > 0 and sum(r["unchanged"] for r in rows[:3]) > 0
     table = nianbao("runs", "--catalogue", result.catalogue_url)
     assert table.returncode == 0 and "unchanged" in table.stdout
 
@@ -148,3 +154,33 @@ def test_sigkill_mid_crawl_then_rerun_loses_and_duplicates_nothing(tmp_path):
     assert len(captured) == len(set(captured))       # nothing fetched twice into the record
     report = fsck(cat, open_store(store_url))
     assert not report.missing and not report.mismatched
+
+
+def test_report_leaves_are_revalidated_once_due(tmp_path):
+    """The revisit schedule end to end: right after a harvest nothing of a report is due; once
+    the wait has passed (the catalogue's clock moved back two days) every leaf is asked for again
+    with conditional requests and recorded unchanged, and the wait doubles."""
+    import sqlalchemy as sa
+
+    families = {"static"}
+    world = simulator.World(seed=0, size="tiny")
+    truth = {(t.site_id, t.agency, t.year) for t in world.truth
+             if t.site_id in {p.site_id for p in world.portals if p.family in families}}
+    runs = []
+    with simulator.serve(world) as server:
+        for step in range(3):
+            result = harvest(world, server, tmp_path, families=families, overrides=FAST)
+            assert result.proc.returncode == 0, result.proc.stderr[-2000:]
+            cat = Catalogue.open(result.catalogue_url)
+            runs.append(sorted(cat.runs(limit=10), key=lambda r: r.id)[-1])
+            if step == 1:
+                with cat.engine.begin() as conn:
+                    conn.execute(sa.text("UPDATE url_state SET last_fetched = :t"),
+                                 {"t": "2000-01-01 00:00:00.000000"})
+    first, not_due, due = runs
+    assert first.new_reports == len(truth)
+    assert not_due.stats["nianbao/revisit/reports_not_due"] == len(truth) and not_due.unchanged_reports == 0
+    assert "nianbao/revisit/not_due" not in due.stats and due.unchanged_reports == len(truth)
+    leaves = [s for s, _ in cat.url_states(site_id=first.site_id).values() if s.report_id is not None]
+    assert sorted({s.unchanged_checks for s in leaves if s.last_status == 200}) == [1], \
+        [(s.url, s.unchanged_checks) for s in leaves if s.unchanged_checks != 1]
