@@ -11,6 +11,7 @@ import logging
 
 from scrapy.http import Request
 from scrapy_playwright.page import PageMethod
+from scrapy_playwright.provider import PlaywrightBrowserProvider
 
 from crawler import env
 from crawler.render import challenge_kind, looks_like_challenge
@@ -21,6 +22,28 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking
                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 SETTLE_TIMEOUT_MS = 8000
 CHALLENGE_ROUNDS = 5
+
+
+class LazyBrowserProvider(PlaywrightBrowserProvider):
+    """scrapy-playwright's provider, starting Playwright's driver (a node process) only when a
+    page first needs the browser. The stock provider starts it as the crawl starts, once per
+    download handler: two driver processes per site crawler, seconds of start-up and memory for
+    every plain portal of a multi-site harvest that never renders anything."""
+
+    async def start(self) -> None:
+        pass
+
+    async def _started(self) -> None:
+        if self.playwright is None:
+            await super().start()
+
+    async def launch_browser(self):
+        await self._started()
+        return await super().launch_browser()
+
+    async def launch_persistent_context(self, context_kwargs: dict):
+        await self._started()
+        return await super().launch_persistent_context(context_kwargs)
 
 
 def playwright_settings(*, proxy: str | None, chromium: str | None = None, max_contexts: int = 2,
@@ -35,6 +58,7 @@ def playwright_settings(*, proxy: str | None, chromium: str | None = None, max_c
             "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
         },
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
+        "PLAYWRIGHT_BROWSER_PROVIDER": "crawler.rendering.LazyBrowserProvider",
         "PLAYWRIGHT_LAUNCH_OPTIONS": launch,
         "PLAYWRIGHT_MAX_CONTEXTS": max_contexts,
         "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": max_pages_per_context,

@@ -66,6 +66,9 @@ def build_settings(sites: list[SiteConfig], *, store: str | None = None, catalog
         from crawler.rendering import playwright_settings
         for key, value in playwright_settings(proxy=proxy).items():
             settings.set(key, value, priority="cmdline")
+    else:
+        # Nothing will render: Scrapy's own HTTP handlers, not scrapy-playwright's.
+        settings.set("DOWNLOAD_HANDLERS", {}, priority="cmdline")
     for key, value in (overrides or {}).items():
         settings.set(key, value, priority="cmdline")
     return settings
