@@ -93,11 +93,16 @@ def focus(farm: Farm) -> dict:
     ours_total, wget_total = sum(ours.values()), sum(wget_fetches.values())
     ours_per = ours_total / max(1, len(found))
     wget_per = wget_total / max(1, len(wget_found))
+    # The floor: an archive must fetch every file of a report (its page and its attachments),
+    # so no crawler goes below this many fetches per report; the rest is the cost of finding them.
+    floor = sum(len(t.sha256 or {}) for t in by_site_truth) / max(1, len(by_site_truth))
     return {"reports": len(truth), "nianbao_fetches": ours_total, "nianbao_found": len(found),
             "nianbao_recall": round(len(found) / len(truth), 3), "wget_fetches": wget_total,
             "wget_found": len(wget_found), "wget_recall": round(len(wget_found) / len(truth), 3),
             "wget_seconds": round(wget_seconds, 1), "nianbao_fetches_per_report": round(ours_per, 2),
             "wget_fetches_per_report": round(wget_per, 2), "ratio": round(ours_per / wget_per, 3),
+            "floor_fetches_per_report": round(floor, 2),
+            "search_overhead_ratio": round((ours_per - floor) / max(1e-9, wget_per - floor), 3),
             "target": "<= 0.2 at full recall", "per_family": per_family}
 
 

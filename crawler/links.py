@@ -89,6 +89,12 @@ _REPORT_URL = re.compile(r"(?<![a-z])(?:zfxxgknb|xxgknb|gknb|xxgkndbg|ndbg|gkndb
 _DISCLOSURE_TEXT = re.compile(r"信息公开|政务公开|公开目录|信息公开目录|法定主动公开|主动公开|公开内容|政府公开|资讯公开")
 _DISCLOSURE_URL = re.compile(r"(?<![a-z])(?:xxgk|zwgk|gkml|zfxxgk|govinfo|govpublic|zdgk|fdzdgk|gk|publicity|openness)(?![a-z])", re.I)
 
+# Columns named for other content (news, notices, policies, personnel, plans, media). Under a
+# disclosure path their URL alone is no way to the reports: 「工作动态」 at /xxgk/gzdt/ is a news list
+# of hundreds of pages. A department's section there (「市财政局」 at /xxgk/czj/) still is.
+_OTHER_COLUMN_TEXT = re.compile(r"动态|新闻|要闻|快讯|通知|公告|公示|政策|解读|文件|法规|人事|任免|招考|招录|"
+                                r"规划|计划|会议|图片|视频|专题|问答|建议|提案")
+
 _NEXT_TEXT = re.compile(r"^(?:下一?页|下页|尾页|末页|更多|more|>>?|»|next|\d{1,3})$|更多|查看更多", re.I)
 _NEXT_URL = re.compile(r"(?:index|list|default)_\d+\.s?html?$|[?&](?:page|pageno|pagenum|pageindex|currpage|curpage|p)=\d+", re.I)
 
@@ -148,7 +154,7 @@ def score_link(*, text: str, url: str, title: str = "") -> float:
         score = 8.0
     elif _REPORT_TEXT.search(_url_words(path)):
         score = 7.0  # 「2018年政府信息公开年度报告.pdf」 as the path
-    elif _DISCLOSURE_TEXT.search(compact) or _DISCLOSURE_URL.search(loc):
+    elif _DISCLOSURE_TEXT.search(compact) or (_DISCLOSURE_URL.search(loc) and not _OTHER_COLUMN_TEXT.search(compact)):
         score = 5.0
     elif _NEXT_TEXT.search(compact) or _NEXT_URL.search(path):
         score = 4.0

@@ -157,7 +157,10 @@ def test_is_article_url(url, expected):
     ("区政府召开信息公开工作会议", "http://a.gov.cn/xxgk/gzdt/202101/t20210105_1.html", False),  # news, a leaf
     ("2018年政府信息公开工作年度报告", "http://a.gov.cn/xxgk/gzdt/201901/t20190105_2.html", True),
     ("政府信息公开年报", "http://a.gov.cn/xxgk/gknb/201902/4568072.html", True),
-    ("工作动态", "http://a.gov.cn/xxgk/gzdt/index.html", True),          # a column under xxgk: maybe
+    ("工作动态", "http://a.gov.cn/xxgk/gzdt/index.html", False),         # a news column under xxgk
+    ("通知公告", "http://a.gov.cn/zwgk/tzgg/", False),
+    ("市财政局", "http://a.gov.cn/xxgk/czj/", True),                     # a department's section
+    ("", "http://a.gov.cn/xxgk/gzdt/index.html", True),                  # an image link: no name to judge
 ])
 def test_articles_are_followed_only_for_reports(text, url, follow):
     from crawler.links import score_link
