@@ -93,9 +93,10 @@ def focus(farm: Farm) -> dict:
     ours_total, wget_total = sum(ours.values()), sum(wget_fetches.values())
     ours_per = ours_total / max(1, len(found))
     wget_per = wget_total / max(1, len(wget_found))
-    # The floor: an archive must fetch every file of a report (its page and its attachments),
-    # so no crawler goes below this many fetches per report; the rest is the cost of finding them.
-    floor = sum(len(t.sha256 or {}) for t in by_site_truth) / max(1, len(by_site_truth))
+    # The floor: an archive must fetch every file of a report, its page and its attachments
+    # (redirects not counted), so no crawler goes below this many fetches per report; the rest is
+    # the cost of finding them.
+    floor = sum(len({t.page_url, *t.file_urls} - {""}) for t in by_site_truth) / max(1, len(by_site_truth))
     return {"reports": len(truth), "nianbao_fetches": ours_total, "nianbao_found": len(found),
             "nianbao_recall": round(len(found) / len(truth), 3), "wget_fetches": wget_total,
             "wget_found": len(wget_found), "wget_recall": round(len(wget_found) / len(truth), 3),

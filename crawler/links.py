@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 from crawler.chinese import normalise
 from crawler.recognise import classify, lookalike
 
-__all__ = ["score_link", "is_attachment", "is_article_url", "canonical_url", "ATTACHMENT_EXTENSIONS"]
+__all__ = ["score_link", "is_attachment", "is_article_url", "canonical_url", "classify_title", "ATTACHMENT_EXTENSIONS"]
 
 ATTACHMENT_EXTENSIONS = frozenset(
     "pdf doc docx wps et dps xls xlsx ofd zip rar 7z txt rtf ppt pptx ceb caj tif tiff".split()
@@ -147,7 +147,7 @@ def score_link(*, text: str, url: str, title: str = "") -> float:
         return -2.0
 
     if compact:
-        v = _classify_title(compact)
+        v = classify_title(compact)
         if v.is_report:
             return 10.0 + (v.year or 0) / 10000.0  # newer reports slightly first, deterministically
     if _reportish_link(compact) or _REPORT_URL.search(loc):
@@ -196,9 +196,10 @@ def is_article_url(url: str) -> bool:
 
 
 @lru_cache(maxsize=65536)
-def _classify_title(compact: str):
-    # Navigation texts repeat on every page of a portal: decide each once.
-    return classify(title=compact)
+def classify_title(text: str):
+    """recognise.classify(title=text), decided once per distinct text: navigation and list
+    texts repeat on every page of a portal."""
+    return classify(title=text)
 
 
 def _reportish_link(compact: str) -> bool:

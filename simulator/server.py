@@ -49,6 +49,10 @@ class Stats:
 class SimServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # listen() backlog. socketserver's default of 5 drops connection attempts when a multi-site
+    # harvest opens a few hundred at once (the kernel then retries the SYN after 1, 3, 7... s,
+    # and requests time out): one loopback server stands for many portals here.
+    request_queue_size = 1024
 
     def __init__(self, world: World, address=("127.0.0.1", 0)):
         super().__init__(address, _Handler)

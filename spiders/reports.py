@@ -371,7 +371,7 @@ class ReportsSpider(scrapy.Spider):
         title = titled_by[candidates.index(verdict)] if verdict else ""
         if verdict is None:
             # Only an article, never a list, may be recognised from its body alone.
-            report_links = sum(1 for ln in page.links if recognise.classify(title=ln.text).is_report)
+            report_links = sum(1 for ln in page.links if links.classify_title(ln.text).is_report)
             if report_links >= LIST_PAGE_REPORT_LINKS:
                 return None
             vetoed = any(v.reason.startswith("lookalike") for v in candidates)
