@@ -175,9 +175,11 @@ class Site:
             d.listed_url = d.url.replace(path, path + f";jsessionid={stable_int(self.seed, d.doc_id) % 16**16:016X}")
         if "redirect" in q and len(visible_reports) > 2:
             d = visible_reports[2]
-            hop1, hop2 = self.url(f"/old/art_{d.doc_id}.htm"), self.url(f"/jump?id={d.doc_id}")
+            # On the article's own host: lists print the link relative to it.
+            host = urlsplit(d.url).netloc
+            hop1, hop2 = self.url(f"/old/art_{d.doc_id}.htm", host), self.url(f"/jump?id={d.doc_id}", host)
             self.route(hop1, lambda req, u=hop2: redirect(u, 301))
-            self.route(self.url("/jump"), lambda req, u=d.url: redirect(u, 302))
+            self.route(self.url("/jump", host), lambda req, u=d.url: redirect(u, 302))
             d.listed_url = hop1
         if "robots" in q:
             self.route(self.url("/robots.txt"), lambda req: Response(
