@@ -201,7 +201,7 @@ class ArchivePipeline:
         failure here costs the next run one parse, so it is logged and counted, not raised."""
         key = analyses.analysis_key(sha, item.final_url, item.content_type)
         try:
-            self.store.put(key, item.analysis, content_type="application/json")
+            self.store.put(key, item.analysis, content_type="application/json", durable=False)
             self.crawler.stats.inc_value("nianbao/analyses_kept")
         except StoreError as exc:
             log.warning("%s: analysis of %s not kept: %s", item.site_id, item.final_url, exc)

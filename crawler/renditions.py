@@ -36,12 +36,14 @@ def needs_rendition(capture) -> bool:
     return capture.parent_id is None and capture.kind in SOURCE_KINDS and bool(capture.is_report)
 
 
-def render_texts(catalogue, store, *, run_id: int | None = None, stats: RenditionStats | None = None) -> int:
-    """Make the missing text renditions (of one crawl run's captures, or of all); how many were made."""
+def render_texts(catalogue, store, *, run_id: int | None = None, stats: RenditionStats | None = None,
+                 known: tuple[set[int], dict] | None = None) -> int:
+    """Make the missing text renditions (of one crawl run's captures, or of all); how many were made.
+    `known` is catalogue.text_renditions(), when the caller renders several runs in a row."""
     stats = stats if stats is not None else RenditionStats()
     # Children of a run's captures carry the same run_id (the pipeline writes them so, and so do we),
     # but an earlier rendition may come from a later `nianbao texts`: look at every text capture.
-    done, by_source = catalogue.text_renditions()
+    done, by_source = known if known is not None else catalogue.text_renditions()
     for cap in catalogue.captures(run_id=run_id):
         if not needs_rendition(cap):
             continue
@@ -97,8 +99,9 @@ def render_runs(catalogue_url: str, store_url: str, run_ids) -> int:
     try:
         with Catalogue.open(catalogue_url) as cat:
             store = open_store(store_url)
+            known = cat.text_renditions()      # once for all runs: updated as texts are made
             for run_id in sorted({r for r in run_ids if r is not None}):
-                made += render_texts(cat, store, run_id=run_id)
+                made += render_texts(cat, store, run_id=run_id, known=known)
     except Exception as exc:  # noqa: BLE001 - see docstring
         log.warning("text renditions after the crawl failed (%s); run `nianbao texts`", exc)
     return made

@@ -7,6 +7,7 @@ about connections (pragmas, transaction start, what counts as "unavailable") liv
 from __future__ import annotations
 
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
@@ -90,8 +91,31 @@ def safe_url(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=True)
 
 
+@lru_cache(maxsize=1)
+def head_revision() -> str:
+    """The newest migration shipped with this package."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def _current_revision(engine: Engine) -> str | None:
+    try:
+        with engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    except DBAPIError:
+        return None       # no alembic_version table yet (or unreadable): let Alembic decide
+
+
 def upgrade(engine: Engine) -> None:
-    """alembic upgrade head on this engine, from the migrations shipped inside the package."""
+    """alembic upgrade head on this engine, from the migrations shipped inside the package.
+    A database already at head is left alone after one query (each crawler of a multi-site
+    harvest opens the catalogue; Alembic's own check costs far more)."""
+    if _current_revision(engine) == head_revision():
+        return
     from alembic import command
     from alembic.config import Config
 

@@ -77,7 +77,10 @@ class StoreUnavailable(StoreError):
 class ObjectStore(Protocol):
     url: str
 
-    def put(self, key: str, data: bytes | BinaryIO, *, content_type: str | None = None) -> None: ...
+    def put(self, key: str, data: bytes | BinaryIO, *, content_type: str | None = None,
+            durable: bool = True) -> None:
+        """Store data at key, atomically. durable=False: a cache, which may skip flushing to disk."""
+
     def get(self, key: str) -> bytes: ...
     def open(self, key: str) -> BinaryIO: ...
     def exists(self, key: str) -> bool: ...
@@ -226,7 +229,8 @@ class FilesystemStore:
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*validate_key(key).split("/"))
 
-    def put(self, key: str, data: bytes | BinaryIO, *, content_type: str | None = None) -> None:
+    def put(self, key: str, data: bytes | BinaryIO, *, content_type: str | None = None,
+            durable: bool = True) -> None:
         path = self._path(key)
         body = _rewindable(data)
 
@@ -240,7 +244,8 @@ class FilesystemStore:
                     while chunk := body.read(1 << 20):
                         out.write(chunk)
                     out.flush()
-                    os.fsync(out.fileno())
+                    if durable:
+                        os.fsync(out.fileno())
                 os.replace(tmp, path)
             except BaseException:
                 try:
@@ -248,7 +253,8 @@ class FilesystemStore:
                 except FileNotFoundError:
                     pass
                 raise
-            _fsync_dir(path.parent)
+            if durable:
+                _fsync_dir(path.parent)
 
         _retrying(write, transient=_fs_transient, what=f"put {self.uri(key)}")
 
@@ -426,8 +432,9 @@ class S3Store:
             if exc.response.get("Error", {}).get("Code") not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
                 raise
 
-    def put(self, key: str, data: bytes | BinaryIO, *, content_type: str | None = None) -> None:
-        full = self._key(key)
+    def put(self, key: str, data: bytes | BinaryIO, *, content_type: str | None = None,
+            durable: bool = True) -> None:
+        full = self._key(key)     # S3 acknowledges a PUT once it is stored: always durable
         body = _rewindable(data)
         extra = {"ContentType": content_type} if content_type else {}
 
