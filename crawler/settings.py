@@ -10,6 +10,9 @@ USER_AGENT = f"Mozilla/5.0 (compatible; nianbao/{__version__}; archival crawler 
 ROBOTSTXT_OBEY = True
 COOKIES_ENABLED = True
 TELNETCONSOLE_ENABLED = False
+# Scrapy 2.19's remote control: an HTTP server per crawler that runs code sent to it. An archive
+# needs no such door (nor 50 servers starting for a 50-site harvest).
+REMOTE_CONTROL_ENABLED = False
 
 CONCURRENT_REQUESTS = 16
 # Items processed at once per response. Scrapy starts this many worker tasks for every callback
