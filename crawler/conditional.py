@@ -63,7 +63,11 @@ class ConditionalMiddleware:
         crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
         return mw
 
-    def spider_opened(self, spider):
+    async def spider_opened(self, spider):
+        # In a thread: the other sites of a harvest keep crawling while this one loads its URLs.
+        await asyncio.to_thread(self._load, spider)
+
+    def _load(self, spider):
         from storage.catalogue import Catalogue
         from storage.objects import open_store
 

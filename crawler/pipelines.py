@@ -48,10 +48,11 @@ class ArchivePipeline:
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
-    def open_spider(self, spider=None):
+    async def open_spider(self, spider=None):
         spider = spider or self.crawler.spider
         try:
-            self._open(spider)
+            # In a thread: the other sites of a harvest keep crawling while this one opens its run.
+            await asyncio.to_thread(self._open, spider)
         except (StoreError, CatalogueError) as exc:
             # Nothing can be archived: say so once, and let the spider start nothing.
             log.error("%s: cannot archive: %s", spider.site.id, exc)
@@ -207,8 +208,12 @@ class ArchivePipeline:
             log.warning("%s: analysis of %s not kept: %s", item.site_id, item.final_url, exc)
             self.crawler.stats.inc_value("nianbao/analyses_not_kept")
 
-    def spider_closed(self, spider, reason):
+    async def spider_closed(self, spider, reason):
         # Connected to the spider_closed signal (not close_spider) to learn why it closed.
+        # In a thread, like the open: closing a run writes to the catalogue.
+        await asyncio.to_thread(self._close_run, spider, reason)
+
+    def _close_run(self, spider, reason):
         if self.catalogue is None or self.run_id is None:
             return
         stats = self.crawler.stats.get_stats()

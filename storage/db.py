@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from functools import lru_cache
+import threading
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
@@ -116,6 +117,16 @@ def upgrade(engine: Engine) -> None:
     harvest opens the catalogue; Alembic's own check costs far more)."""
     if _current_revision(engine) == head_revision():
         return
+    with _MIGRATING:      # the sites of one harvest open their runs in parallel threads
+        if _current_revision(engine) == head_revision():
+            return
+        _upgrade(engine)
+
+
+_MIGRATING = threading.Lock()
+
+
+def _upgrade(engine: Engine) -> None:
     from alembic import command
     from alembic.config import Config
 

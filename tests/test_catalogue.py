@@ -364,3 +364,19 @@ def test_url_state_counts_unchanged_revalidations_in_a_row(cat):
         _capture(cat, run_id, url=url, sha=sha)
         seen.append(cat.url_state(url=url).unchanged_checks)
     assert seen == [0, 1, 2, 0, 1]     # new, unchanged, unchanged, changed (reset), unchanged
+
+
+def test_threads_opening_a_new_catalogue_at_once_all_succeed(tmp_path):
+    """The sites of one harvest open their runs in parallel threads: the first migration of a
+    fresh SQLite file must not fail the others."""
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+    barrier = threading.Barrier(6)
+
+    def open_one(_):
+        barrier.wait()
+        cat = Catalogue.open(url)
+        cat.close()
+        return True
+
+    with ThreadPoolExecutor(6) as pool:
+        assert all(pool.map(open_one, range(6)))
