@@ -1,6 +1,7 @@
 """`python -m bench [NAME ...] [--size N]`: run benchmarks, print their ratios, save bench/results.json.
 
-Names: throughput, focus, recrawl (one shared farm crawl), memory, browser. No name: all of them.
+Names: throughput, focus, recrawl (one shared farm crawl), recrawl_polite (its own farm, default politeness),
+memory, browser. No name: all of them.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import time
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
-FARM = ("throughput", "recrawl", "focus")
+FARM = ("throughput", "recrawl", "focus", "recrawl_polite")
 OTHERS = ("memory", "browser")
 HEADLINE = {
     "throughput": lambda r: f"full pipeline {r['full_pages_per_s']} pages/s vs bare spider {r['bare_pages_per_s']}: ratio {r['ratio']} (target {r['target']}); spider alone (no store, catalogue, WARC) {r['spider_only_pages_per_s']}: ratio {r['spider_only_ratio']}",
@@ -20,6 +21,9 @@ HEADLINE = {
                         f"floor {r['floor_fetches_per_report']} (every file of a report), fetches above it: ratio {r['search_overhead_ratio']}"),
     "recrawl": lambda r: (f"recrawl of an unchanged farm: bytes {r['bytes_ratio']}, time {r['time_ratio']}, requests "
                           f"{r['requests_ratio']} of the first crawl; {r['answers_304']} answers 304"),
+    "recrawl_polite": lambda r: (f"recrawl of an unchanged farm at the default politeness ({r['portals']} portals, "
+                                 f"1 s between requests to a host): bytes {r['bytes_ratio']}, time {r['time_ratio']}, "
+                                 f"requests {r['requests_ratio']} of the first crawl"),
     "memory": lambda r: f"peak RSS with a {r['frontier']:,} URL frontier: {r['peak_rss_mb']} MB (idle worker {r['idle_rss_mb']} MB; target < {r['target_mb']} MB): ratio {r['ratio']}",
     "browser": lambda r: (f"rendered {r['rendered']} of {r['pages']} pages ({r['needed']} found needing it, {r['planned']} planned); "
                           f"a rendered page costs {r['cost_ratio']}x a plain fetch"),
@@ -43,8 +47,11 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.monotonic()
             if name in FARM:
                 from bench import farm_benches
-                farm = farm or farm_benches.make_farm(args.size)
-                result = getattr(farm_benches, name)(farm)
+                if name == "recrawl_polite":
+                    result = farm_benches.recrawl_polite()      # its own farm, crawled politely
+                else:
+                    farm = farm or farm_benches.make_farm(args.size)
+                    result = getattr(farm_benches, name)(farm)
             else:
                 module = __import__(f"bench.{name}", fromlist=["run"])
                 result = module.run()

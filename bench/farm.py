@@ -62,7 +62,8 @@ def crawl_seconds(catalogue_url: str, *, after_id: int = 0) -> float:
 
 class Farm:
     def __init__(self, size: int | str = FARM_SIZE, *, seed: int = 0, families: set[str] | None = None,
-                 render: str = "never", workdir: Path | None = None):
+                 render: str = "never", workdir: Path | None = None, overrides: dict | None = None):
+        self.overrides = FAST if overrides is None else overrides   # site-file settings of every portal
         self.world = simulator.World(seed=seed, size=size)
         self.families = families
         self.render = render
@@ -95,7 +96,7 @@ class Farm:
             h = _patched_harvest(self, data, extra, patches)
         else:
             h = harvest(self.world, self.server, self.workdir / f"run{self.runs}", families=self.families,
-                        overrides=FAST, data=data, extra=extra, timeout=1800)
+                        overrides=self.overrides, data=data, extra=extra, timeout=3600)
         wall = time.monotonic() - t0
         if h.proc.returncode not in (0,):
             raise RuntimeError(f"crawl failed ({h.proc.returncode}): {h.proc.stderr[-2000:]}")

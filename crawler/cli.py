@@ -216,20 +216,23 @@ def runs(limit: int = typer.Option(20, "--limit"), site: Optional[str] = typer.O
              "finished_at": r.finished_at.isoformat() if r.finished_at else None, "outcome": r.outcome,
              "pages": r.pages or 0, "bytes": r.bytes or 0, "new": r.new_reports or 0,
              "changed": r.changed_reports or 0, "unchanged": r.unchanged_reports or 0,
-             "removed": r.removed_reports or 0, "errors": r.errors or {}}
+             "removed": r.removed_reports or 0,
+             # listed, but not revalidated on this run (crawler/revisit.py)
+             "not_due": (r.stats or {}).get("nianbao/revisit/reports_not_due", 0),
+             "errors": r.errors or {}}
             for r in cat.runs(site_id=site, limit=limit)]
     if fmt == "json":
         out.print_json(json.dumps(rows, ensure_ascii=False))
         return
     table = Table(title="Crawl runs")
     for col in ("id", "site", "started", "outcome", "pages", "bytes", "new", "changed", "unchanged",
-                "removed", "errors"):
+                "not due", "removed", "errors"):
         table.add_column(col, overflow="fold")
     for r in rows:
         errors = ", ".join(f"{k}×{v}" for k, v in sorted(r["errors"].items())) or "-"
         table.add_row(str(r["id"]), r["site_id"], r["started_at"][:16].replace("T", " "), r["outcome"],
                       str(r["pages"]), str(r["bytes"]), str(r["new"]), str(r["changed"]),
-                      str(r["unchanged"]), str(r["removed"]), errors)
+                      str(r["unchanged"]), str(r["not_due"]), str(r["removed"]), errors)
     out.print(table)
 
 

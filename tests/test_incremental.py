@@ -104,6 +104,7 @@ def test_runs_command_lists_counts(three_harvests):
     rows = json.loads(proc.stdout)
     assert len(rows) == 9 and all(r["outcome"] == "ok" for r in rows)
     assert sum(r["removed"] for r in rows[:3]) > 0 and sum(r["unchanged"] for r in rows[:3]) > 0
+    assert sum(r["not_due"] for r in rows[3:6]) > 0 and all(r["not_due"] == 0 for r in rows[:3])
     table = nianbao("runs", "--catalogue", result.catalogue_url)
     assert table.returncode == 0 and "unchanged" in table.stdout
 
