@@ -21,11 +21,15 @@ def rows(results: dict) -> list[tuple[str, float, float | None, str]]:
         out.append(("throughput: spider alone / bare", t["spider_only_ratio"], 0.85, "high"))
     if f := results.get("focus"):
         out.append(("fetches per report: nianbao / wget", f["ratio"], 0.2, "low"))
+        if "search_overhead_ratio" in f:
+            out.append(("fetches above the floor: nianbao / wget", f["search_overhead_ratio"], 0.2, "low"))
         out.append(("recall: nianbao", f["nianbao_recall"], 1.0, "high"))
         out.append(("recall: wget --mirror", f["wget_recall"], 1.0, "high"))
     if r := results.get("recrawl"):
-        out.append(("recrawl bytes / first crawl", r["bytes_ratio"], None, "low"))
-        out.append(("recrawl time / first crawl", r["time_ratio"], None, "low"))
+        out.append(("recrawl bytes / first crawl", r["bytes_ratio"], 0.10, "low"))
+        out.append(("recrawl time / first crawl", r["time_ratio"], 0.25, "low"))
+    if r := results.get("recrawl_polite"):
+        out.append(("recrawl time / first, 1 s politeness", r["time_ratio"], 0.25, "low"))
     if m := results.get("memory"):
         out.append(("peak RSS, 100k frontier / 300 MB", m["ratio"], 1.0, "low"))
     if b := results.get("browser"):
