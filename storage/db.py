@@ -166,6 +166,26 @@ def with_retries(engine: Engine, what: str, fn: Callable[[], T]) -> T:
 @contextmanager
 def session(engine: Engine, *, write: bool) -> Iterator[Session]:
     """One transaction. Writes commit at the end; reads roll back (they changed nothing)."""
+    if write and engine.dialect.name == "sqlite":
+        # Writers of one process queue on a lock that wakes the next at once; left to SQLite's
+        # busy handler, they would poll with sleeps of up to 100 ms (the sites of a harvest
+        # write from several threads). Other processes still meet at SQLite's own lock.
+        with _sqlite_writer_lock(engine.url.database):
+            yield from _session(engine, write=write)
+    else:
+        yield from _session(engine, write=write)
+
+
+_WRITER_LOCKS: dict[str | None, threading.RLock] = {}
+_WRITER_LOCKS_GUARD = threading.Lock()
+
+
+def _sqlite_writer_lock(database: str | None) -> threading.RLock:
+    with _WRITER_LOCKS_GUARD:
+        return _WRITER_LOCKS.setdefault(database, threading.RLock())
+
+
+def _session(engine: Engine, *, write: bool) -> Iterator[Session]:
     with engine.connect() as conn:
         if write:
             conn.execution_options(nianbao_write=True)
