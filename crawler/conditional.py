@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-
-from scrapy import signals
 from datetime import datetime, timezone
 
+from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
@@ -134,7 +133,7 @@ class ConditionalMiddleware:
     def _archived_page(self, request, blob):
         """(body, analysis) of an unchanged page: its analysis alone when one is archived
         (the spider then has nothing to parse), else its archived bytes."""
-        if request.callback is None or getattr(request.callback, "__name__", "") == "parse_page":
+        if request.meta.get("nianbao_kind") == "page":     # read by the spider's page analysis
             key = analyses.analysis_key(blob.sha256, request.url, blob.content_type)
             try:
                 return b"", analyses.loads(self.store.get(key))

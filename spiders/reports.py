@@ -122,8 +122,9 @@ class ReportsSpider(scrapy.Spider):
             self._stat("render/planned")
             return Request(url, callback=self.parse_rendered, errback=self.on_render_error, priority=priority,
                            meta=render_meta(**meta), headers=headers)
+        # "page": a 304 may answer with the page's kept analysis instead of its bytes.
         return Request(url, callback=self.parse_page, errback=self.on_error, priority=priority,
-                       meta=meta, headers=headers)
+                       meta={**meta, "nianbao_kind": "page"}, headers=headers)
 
     def _file_request(self, url: str, *, report: ReportRef, source: str) -> Request:
         return Request(url, callback=self.parse_file, errback=self.on_error, priority=2000,

@@ -58,6 +58,11 @@ class UnknownRecord(CatalogueError, LookupError):
     """A referenced row (run, site...) does not exist."""
 
 
+def _checks_after(change: str | None):
+    """url_state.unchanged_checks after a capture: one more for the same bytes, else from 0."""
+    return UrlState.unchanged_checks + 1 if change == "unchanged" else 0
+
+
 def _one_of(name: str, value: Any, allowed: Iterable[str]) -> None:
     if value not in allowed:
         raise CatalogueValueError(f"{name}={value!r} is not one of {sorted(allowed)}")
@@ -274,11 +279,10 @@ class Catalogue:
                 fields["report_id"] = report_id
             capture_id = self._add_capture(s, fields)
             if redirect_state is not None:
-                unchanged = s.get(Capture, capture_id).change == "unchanged"
                 self._upsert_url_state(s, redirect_state["url"],
                                        {k: v for k, v in redirect_state.items() if k != "url"}
                                        | {"report_id": report_id,
-                                          "unchanged_checks": UrlState.unchanged_checks + 1 if unchanged else 0})
+                                          "unchanged_checks": _checks_after(s.get(Capture, capture_id).change)})
             return capture_id, report_id
 
         return self._write("archive", fn)
@@ -365,7 +369,7 @@ class Catalogue:
                 site_id=capture.site_id, etag=capture.etag, last_modified=capture.last_modified,
                 sha256=capture.sha256, last_status=capture.status, last_fetched=capture.fetched_at,
                 missing_since=None, report_id=capture.report_id,
-                unchanged_checks=(UrlState.unchanged_checks + 1 if capture.change == "unchanged" else 0)))
+                unchanged_checks=_checks_after(capture.change)))
         self._add_changes(s, "capture", [(capture.id, capture.change)])
         return capture.id
 

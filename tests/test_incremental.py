@@ -185,3 +185,32 @@ def test_report_leaves_are_revalidated_once_due(tmp_path):
     leaves = [s for s, _ in cat.url_states(site_id=first.site_id).values() if s.report_id is not None]
     assert sorted({s.unchanged_checks for s in leaves if s.last_status == 200}) == [1], \
         [(s.url, s.unchanged_checks) for s in leaves if s.unchanged_checks != 1]
+
+
+@pytest.mark.services
+def test_recrawl_on_postgresql_and_s3(tmp_path, pg_url, s3_url):
+    """The same second harvest on the scale-out parts (PostgreSQL catalogue, SeaweedFS store):
+    lists answer 304 and hand back their kept analyses from S3, report leaves are not due,
+    nothing new is stored, every report stays live."""
+    from tests.hostile_server import run_crawl
+
+    world = simulator.World(seed=0, size="tiny")
+    sites = tmp_path / "sites"
+    write_sites(world, sites, families={"static", "trs"}, overrides=FAST)
+    truth = {(t.site_id, t.agency, t.year) for t in world.truth
+             if t.site_id in {p.site_id for p in world.portals if p.family in {"static", "trs"}}}
+    with simulator.serve(world) as server:
+        args = ["--all", "--sites-dir", str(sites), "--proxy", server.proxy_url, "--render", "never"]
+        for _ in range(2):
+            result = run_crawl(args, tmp_path, timeout=300, catalogue_url=pg_url, store_url=s3_url)
+            assert result.proc.returncode == 0, result.proc.stderr[-3000:]
+    cat = Catalogue.open(pg_url)
+    runs = sorted(cat.runs(limit=10), key=lambda r: r.id)
+    first, second = runs[:2], runs[2:]
+    blobs_after_first = {c.sha256 for c in cat.captures() if c.run_id in {r.id for r in first}}
+    assert {c.sha256 for c in cat.captures() if c.run_id in {r.id for r in second}} <= blobs_after_first
+    assert all(r.new_reports == 0 and r.changed_reports == 0 and r.removed_reports == 0 for r in second)
+    assert all(r.stats.get("nianbao/analyses_reused", 0) > 0 for r in second)
+    assert sum(r.stats.get("nianbao/revisit/reports_not_due", 0) for r in second) == len(truth)
+    assert _live(cat) == truth
+    assert fsck(cat, open_store(s3_url)).ok
