@@ -107,8 +107,11 @@ def run(frontier: int = FRONTIER) -> dict:
     if not out.exists():
         raise RuntimeError(f"the probe wrote nothing: {stderr[-2000:]}")
     probe = json.loads(out.read_text())
-    peak = probe["peak_rss_mb"]
-    return {"frontier": probe["frontier"], "peak_rss_mb": peak, "idle_rss_mb": probe["idle_rss_mb"],
+    # A worker is the crawl process and its archiving process (crawler/archiving.py): both count.
+    archiver = probe.get("children_rss_mb", 0.0)
+    peak = round(probe["peak_rss_mb"] + archiver, 1)
+    return {"frontier": probe["frontier"], "peak_rss_mb": peak, "crawl_process_peak_rss_mb": probe["peak_rss_mb"],
+            "archiving_process_rss_mb": archiver, "idle_rss_mb": probe["idle_rss_mb"],
             "rss_with_full_frontier_mb": probe["rss_mb"],
             "per_queued_request_kb": round((probe["rss_mb"] - probe["idle_rss_mb"]) * 1024 / max(1, probe["frontier"]), 2),
             "target_mb": TARGET_MB, "ratio": round(peak / TARGET_MB, 3), "seconds_to_fill": probe["seconds"]}

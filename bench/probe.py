@@ -10,12 +10,26 @@ from scrapy import signals
 from twisted.internet import task
 
 
-def _rss_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
+def _rss_mb(pid: str = "self") -> float:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return 0.0
+
+
+def _children_rss_mb() -> float:
+    """RSS of this process's children (the archiving process): a worker is both."""
+    import glob
+
+    pids = set()
+    for path in glob.glob("/proc/self/task/*/children"):
+        with open(path, encoding="ascii") as fh:
+            pids.update(fh.read().split())
+    return sum(_rss_mb(pid) for pid in pids)
 
 
 class FrontierProbe:
@@ -55,6 +69,7 @@ class FrontierProbe:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         with open(self.out, "w", encoding="utf-8") as fh:
             json.dump({"frontier": size, "peak_rss_mb": round(peak, 1), "rss_mb": round(_rss_mb(), 1),
+                       "children_rss_mb": round(_children_rss_mb(), 1),
                        "idle_rss_mb": round(self.idle, 1), "seconds": round(time.monotonic() - self.t0, 1)}, fh)
 
 

@@ -55,3 +55,22 @@ def proxy_from_env() -> str | None:
         if os.environ.get(name):
             return os.environ[name]
     return None
+
+
+class EnvError(ValueError):
+    """An environment variable nianbao cannot use."""
+
+
+def archive_processes() -> int | None:
+    """Archiving processes beside a crawl from NIANBAO_ARCHIVE_PROCESSES (None: not set, the
+    Scrapy setting of the same name decides). 0 archives in threads of the crawl process."""
+    raw = os.environ.get("NIANBAO_ARCHIVE_PROCESSES")
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise EnvError(f"NIANBAO_ARCHIVE_PROCESSES={raw!r}: expected a whole number, 0 or more")
+    return value

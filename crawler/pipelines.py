@@ -1,8 +1,9 @@
 """Where the crawler meets storage: bytes into the object store, then rows into the catalogue.
 
 The order is the guarantee: a capture row is written only after its object is durably
-stored, so no catalogue row ever points at a missing object. Blocking store and database
-calls run in a worker thread so the crawl keeps going.
+stored, so no catalogue row ever points at a missing object. The work itself is
+crawler.archiving's, run in an archiving process (or threads) so the crawl keeps going;
+this pipeline opens and closes the run, waits out store outages and records errors.
 """
 from __future__ import annotations
 
@@ -11,21 +12,18 @@ import logging
 
 from scrapy import signals
 
-from crawler import __version__, analyses, env
+from crawler import __version__, env
+from crawler.archiving import ArchiveError, Archiver, merge_stats
 from crawler.items import FileItem
 from scrapy.exceptions import DropItem
 
 from storage.catalogue import Catalogue, CatalogueError
-from storage.objects import StoreError, StoreUnavailable, open_store, put_content
+from storage.objects import StoreError, StoreUnavailable, open_store
 
 log = logging.getLogger(__name__)
 
 # Errors that do not stop the run from recording what it found: not failures of a crawl.
 _NOT_INCOMPLETE = ("http_404", "http_410", "robots_disallowed")
-
-
-class ArchiveError(Exception):
-    """An item that cannot be archived as it is."""
 
 
 class ArchivePipeline:
@@ -37,6 +35,8 @@ class ArchivePipeline:
         self.catalogue = None
         self.run_id: int | None = None
         self.outage_wait = 300.0
+        self.archive_processes = 1
+        self.archiver: Archiver | None = None
         self._outage_lock = asyncio.Lock()
 
     @classmethod
@@ -45,6 +45,7 @@ class ArchivePipeline:
         pipeline = cls(store_url=env.store_url(s.get("NIANBAO_STORE")),
                        catalogue_url=env.catalogue_url(s.get("NIANBAO_CATALOGUE")), crawler=crawler)
         pipeline.outage_wait = s.getfloat("NIANBAO_STORE_OUTAGE_WAIT", 300.0)
+        pipeline.archive_processes = s.getint("NIANBAO_ARCHIVE_PROCESSES", 1)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
@@ -53,6 +54,9 @@ class ArchivePipeline:
         try:
             # In a thread: the other sites of a harvest keep crawling while this one opens its run.
             await asyncio.to_thread(self._open, spider)
+            self.archiver = Archiver.acquire(self.archive_processes)
+            # The archiving process starts while the first pages download; the first file waits for it.
+            self.archiver.warm(self.store_url, self.catalogue_url)
         except (StoreError, CatalogueError) as exc:
             # Nothing can be archived: say so once, and let the spider start nothing.
             log.error("%s: cannot archive: %s", spider.site.id, exc)
@@ -98,7 +102,7 @@ class ArchivePipeline:
         try:
             while True:
                 try:
-                    await asyncio.to_thread(self._archive, item)
+                    outcome = await self.archiver.run(self.store_url, self.catalogue_url, self.run_id, item)
                     break
                 except StoreUnavailable as exc:
                     # An outage longer than the store's own retries: hold the crawl, wait it out.
@@ -110,6 +114,9 @@ class ArchivePipeline:
             self.crawler.stats.inc_value(f"nianbao/error/archive_{kind}")
             log.error("%s: not archived: %s", item.site_id, exc)
             raise DropItem(str(exc)) from None
+        merge_stats(self.crawler.stats, outcome)
+        for warning in outcome.warnings:
+            log.warning("%s", warning)
         return item
 
     async def _wait_for_store(self, exc: Exception) -> bool:
@@ -143,75 +150,15 @@ class ArchivePipeline:
         except StoreError:
             return False
 
-    def _archive(self, item: FileItem) -> None:
-        if item.resumed:
-            # Captured already by the run being resumed: only note the report as seen.
-            if item.report is not None:
-                self.catalogue.upsert_report(
-                    site_id=item.site_id, agency=item.report.agency, year=item.report.year,
-                    title=item.report.title, url=item.report.url, seen_at=item.fetched_at)
-            return
-        blob = None
-        if item.unchanged and self.store.exists(item.unchanged["storage_key"]):
-            # Revalidated with a 304: the archive already holds these bytes.
-            key, sha, size = (item.unchanged["storage_key"], item.unchanged["sha256"], item.unchanged["size"])
-        else:
-            if item.unchanged and not item.body:
-                raise ArchiveError(f"{item.url}: revalidated as unchanged but its archived object is gone; "
-                                   "it will be fetched in full next run")
-            key, sha, size = put_content(self.store, item.body, content_type=item.content_type)
-            blob = dict(sha256=sha, size=size, storage_key=key, content_type=item.content_type)
-        report = None
-        if item.report is not None:
-            report = dict(site_id=item.site_id, agency=item.report.agency, year=item.report.year,
-                          title=item.report.title, url=item.report.url, seen_at=item.fetched_at)
-        redirect_state = None
-        if item.final_url != item.url:
-            # Redirect targets (downfile.jsp -> /attach/...) are revalidated under their own URL.
-            redirect_state = dict(url=item.final_url, site_id=item.site_id, etag=item.header("ETag"),
-                                  last_modified=item.header("Last-Modified"), sha256=sha,
-                                  last_status=item.status, last_fetched=item.fetched_at)
-        # Blob, report, capture and URL state in one transaction: one commit per file, and
-        # never a capture without its report.
-        capture_id, report_id = self.catalogue.archive(
-            blob=blob, report=report, redirect_state=redirect_state, capture=dict(
-                run_id=self.run_id, site_id=item.site_id, kind=item.kind,
-                url=item.url, final_url=item.final_url, source_page=item.source_page, status=item.status,
-                etag=item.header("ETag"), last_modified=item.header("Last-Modified"),
-                content_type=item.content_type, filename=item.filename, fetched_at=item.fetched_at,
-                sha256=sha, size=size, storage_key=key, rendered=item.rendered,
-                browser_version=item.browser_version, is_report=item.is_report, headers=item.headers,
-                warc_key=(item.warc or {}).get("key"), warc_offset=(item.warc or {}).get("offset"),
-                warc_length=(item.warc or {}).get("length")))
-        if item.analysis is not None:
-            self._keep_analysis(item, sha)
-        for kind, (data, ctype) in item.derived.items():
-            dkey, dsha, dsize = put_content(self.store, data, content_type=ctype)
-            self.catalogue.record_blob(sha256=dsha, size=dsize, storage_key=dkey, content_type=ctype)
-            self.catalogue.add_capture(
-                run_id=self.run_id, site_id=item.site_id, report_id=report_id, parent_id=capture_id,
-                kind=kind, url=item.final_url, final_url=item.final_url, source_page=item.source_page,
-                status=item.status, content_type=ctype, fetched_at=item.fetched_at, sha256=dsha,
-                size=dsize, storage_key=dkey, rendered=True, browser_version=item.browser_version,
-                is_report=False)
-        self.crawler.stats.inc_value("nianbao/archived_files")
-        self.crawler.stats.inc_value("nianbao/archived_bytes", size)
-
-    def _keep_analysis(self, item: FileItem, sha: str) -> None:
-        """Store what the spider made of the page, for the next revalidation. A cache: a
-        failure here costs the next run one parse, so it is logged and counted, not raised."""
-        key = analyses.analysis_key(sha, item.final_url, item.content_type)
-        try:
-            self.store.put(key, item.analysis, content_type="application/json", durable=False)
-            self.crawler.stats.inc_value("nianbao/analyses_kept")
-        except StoreError as exc:
-            log.warning("%s: analysis of %s not kept: %s", item.site_id, item.final_url, exc)
-            self.crawler.stats.inc_value("nianbao/analyses_not_kept")
-
     async def spider_closed(self, spider, reason):
         # Connected to the spider_closed signal (not close_spider) to learn why it closed.
         # In a thread, like the open: closing a run writes to the catalogue.
-        await asyncio.to_thread(self._close_run, spider, reason)
+        try:
+            await asyncio.to_thread(self._close_run, spider, reason)
+        finally:
+            if self.archiver is not None:
+                archiver, self.archiver = self.archiver, None
+                await asyncio.to_thread(archiver.release)
 
     def _close_run(self, spider, reason):
         if self.catalogue is None or self.run_id is None:

@@ -45,6 +45,9 @@ DOWNLOADER_MIDDLEWARES = {
 ITEM_PIPELINES = {
     "crawler.pipelines.ArchivePipeline": 300,
 }
+# Processes that archive files (hash, store, catalogue) beside the crawl, shared by every site of
+# the process; 0 archives in threads of the crawl process instead (crawler/archiving.py says why).
+NIANBAO_ARCHIVE_PROCESSES = 1
 EXTENSIONS = {
     "crawler.progress.Progress": 500,
 }
@@ -74,6 +77,9 @@ NIANBAO_PROXY = None          # explicit proxy for every request; None: standard
 NIANBAO_RENDER = None         # override of every site's render mode
 NIANBAO_PROGRESS_INTERVAL = 10.0
 NIANBAO_DISK_QUEUE = True     # frontier on disk (a throwaway JOBDIR per run), not in memory
+# ...past its first NIANBAO_QUEUE_IN_MEMORY requests per priority (crawler/queues.py)
+SCHEDULER_DISK_QUEUE = "crawler.queues.SpillingLifoQueue"
+NIANBAO_QUEUE_IN_MEMORY = 1000
 NIANBAO_CONDITIONAL = True    # If-None-Match / If-Modified-Since for URLs already archived
 NIANBAO_REVISIT_ALL = False   # True: every known report page and file is due (see crawler/revisit.py)
 NIANBAO_STORE_OUTAGE_WAIT = 300.0   # seconds a crawl holds still waiting for the object store

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
@@ -380,3 +381,47 @@ def test_threads_opening_a_new_catalogue_at_once_all_succeed(tmp_path):
 
     with ThreadPoolExecutor(6) as pool:
         assert all(pool.map(open_one, range(6)))
+
+
+def test_threads_archiving_at_once_share_transactions_and_a_refused_file_fails_alone(cat):
+    """Group commit on a real database: files archived by many threads at once go in shared
+    transactions; the one the database refuses (no such run) fails alone, and its neighbours
+    in the same transaction are recorded all the same."""
+    run_id = cat.start_run(site_id="gd-gov", config_hash=None, software_version="t")
+    group = cat._archiving
+    original, held = group.run_batch, threading.Event()
+    sizes = []
+
+    def run_batch(jobs):
+        sizes.append(len(jobs))
+        if len(sizes) == 1:
+            held.wait(10)            # the first transaction is slow: the other threads queue
+        return original(jobs)
+
+    group.run_batch = run_batch
+
+    def one(i):
+        sha = f"{i:064x}"
+        try:
+            cat.archive(blob=dict(sha256=sha, size=1, storage_key=f"sha256/{sha[:2]}/{sha[2:4]}/{sha}"),
+                        capture=dict(run_id=987654 if i == 5 else run_id, site_id="gd-gov", kind="page",
+                                     url=f"https://x.gov.cn/{i}.html", sha256=sha, size=1,
+                                     storage_key=f"sha256/{sha[:2]}/{sha[2:4]}/{sha}"))
+            return "ok"
+        except sa.exc.IntegrityError:
+            return "refused"
+
+    with ThreadPoolExecutor(12) as pool:
+        futures = [pool.submit(one, 0)]
+        while not sizes:
+            time.sleep(0.005)
+        futures += [pool.submit(one, i) for i in range(1, 12)]
+        while len(group._queue) < 11:
+            time.sleep(0.005)
+        held.set()
+        results = [f.result(30) for f in futures]
+    assert results == ["ok"] * 5 + ["refused"] + ["ok"] * 6
+    assert sizes[:2] == [1, 11]
+    assert sorted(c.url for c in cat.captures(run_id=run_id)) == sorted(
+        f"https://x.gov.cn/{i}.html" for i in range(12) if i != 5)
+    assert f"{5:064x}" not in {b.sha256 for b in cat.blobs()}

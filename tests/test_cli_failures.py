@@ -52,3 +52,11 @@ def test_unusable_store_fails_the_site_cleanly(tmp_path):
     assert proc.returncode == 1
     assert "cannot archive" in proc.stderr
     assert "failed" in proc.stdout and "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_bad_archive_processes_variable_is_exit_2(tmp_path):
+    for value in ("two", "-1"):
+        proc = nianbao("crawl", "--start-url", "http://127.0.0.1:1/", "--agency", "某局",
+                       env={"NIANBAO_ARCHIVE_PROCESSES": value})
+        assert proc.returncode == 2, proc.stderr
+        assert f"NIANBAO_ARCHIVE_PROCESSES={value!r}" in proc.stderr and "Traceback" not in proc.stderr
