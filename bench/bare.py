@@ -1,6 +1,7 @@
 """A bare Scrapy spider that replays a list of exchanges (method, URL, body) through a proxy:
 no recognition, no link scoring, no store, no catalogue. Same concurrency, delay and size limit
-as the full crawl. Run as `python -m bench.bare FILE.json PROXY`; prints a JSON line of its stats.
+as the full crawl. Run as `python -m bench.bare FILE.json PROXY [--tuned-gc]`; prints a JSON line
+of its stats. Stock Scrapy by default; `--tuned-gc` gives it nianbao's garbage-collector settings.
 
 It knows every URL up front, so it never waits on a parse to learn the next one: an upper bound
 on what any crawler of these pages could do with these settings.
@@ -46,9 +47,13 @@ class ReplaySpider(scrapy.Spider):
         self.crawler.stats.inc_value("replay/bytes", len(response.body))
 
 
-def main(path: str, proxy: str) -> None:
+def main(path: str, proxy: str, tuned: bool = False) -> None:
     with open(path, encoding="utf-8") as fh:
         exchanges = json.load(fh)
+    if tuned:
+        # The collector settings nianbao's own crawls run with (crawler/runner.py), for comparison.
+        from crawler.runner import tune_gc
+        tune_gc()
     process = CrawlerProcess(BARE_SETTINGS)
     crawler = process.create_crawler(ReplaySpider)
     process.crawl(crawler, exchanges=exchanges, proxy=proxy)
@@ -60,4 +65,4 @@ def main(path: str, proxy: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1], sys.argv[2], tuned="--tuned-gc" in sys.argv[3:])

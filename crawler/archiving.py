@@ -303,6 +303,9 @@ def _worker_init(parent_pid: int) -> None:
     # closes this one; a worker that died with them would lose the files in flight.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    import gc
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s [archiver] %(levelname)s: %(message)s")
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True, name="watch-parent").start()
 

@@ -65,6 +65,8 @@ class Worker:
             d.addErrback(lambda f: (log.error("worker loop failed: %s", f.getErrorMessage()), reactor.stop()))
 
         reactor.callWhenRunning(started)
+        from crawler.runner import tune_gc
+        tune_gc()
         self.process.start(stop_after_crawl=False)
         return self.summaries
 
