@@ -12,13 +12,16 @@ import time
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
-FARM = ("throughput", "recrawl", "focus", "recrawl_polite")
+FARM = ("throughput", "recrawl", "focus", "recrawl_polite", "focus_busy")
 OTHERS = ("memory", "browser")
 HEADLINE = {
-    "throughput": lambda r: f"full pipeline {r['full_pages_per_s']} pages/s vs bare spider {r['bare_pages_per_s']}: ratio {r['ratio']} (target {r['target']}); spider alone (no store, catalogue, WARC) {r['spider_only_pages_per_s']}: ratio {r['spider_only_ratio']}; against a bare spider with nianbao's GC settings ({r['bare_tuned_gc_pages_per_s']}): ratio {r['ratio_to_bare_with_tuned_gc']}",
+    "throughput": lambda r: f"full pipeline {r['full_pages_per_s']} pages/s vs bare spider {r['bare_pages_per_s']}: ratio {r['ratio']} (median of rounds {r['ratios']}; target {r['target']}); spider alone (no store, catalogue, WARC) {r['spider_only_pages_per_s']}: ratio {r['spider_only_ratio']}; against a bare spider with nianbao's GC settings ({r['bare_tuned_gc_pages_per_s']}): ratio {r['ratio_to_bare_with_tuned_gc']}",
     "focus": lambda r: (f"fetches per report: nianbao {r['nianbao_fetches_per_report']} (recall {r['nianbao_recall']}) vs wget "
                         f"{r['wget_fetches_per_report']} (recall {r['wget_recall']}): ratio {r['ratio']} (target {r['target']}); "
                         f"floor {r['floor_fetches_per_report']} (every file of a report), fetches above it: ratio {r['search_overhead_ratio']}"),
+    "focus_busy": lambda r: (f"busy portals ({r['portals']}, {r['news_per_portal'][0]}-{r['news_per_portal'][1]} news each): "
+                             f"fetches per report: nianbao {r['nianbao_fetches_per_report']} (recall {r['nianbao_recall']}) vs wget "
+                             f"{r['wget_fetches_per_report']} (recall {r['wget_recall']}): ratio {r['ratio']} (target {r['target']})"),
     "recrawl": lambda r: (f"recrawl of an unchanged farm: bytes {r['bytes_ratio']}, time {r['time_ratio']}, requests "
                           f"{r['requests_ratio']} of the first crawl; {r['answers_304']} answers 304"),
     "recrawl_polite": lambda r: (f"recrawl of an unchanged farm at the default politeness ({r['portals']} portals, "
@@ -47,8 +50,8 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.monotonic()
             if name in FARM:
                 from bench import farm_benches
-                if name == "recrawl_polite":
-                    result = farm_benches.recrawl_polite()      # its own farm, crawled politely
+                if name in ("recrawl_polite", "focus_busy"):
+                    result = getattr(farm_benches, name)()      # its own farm
                 else:
                     farm = farm or farm_benches.make_farm(args.size)
                     result = getattr(farm_benches, name)(farm)

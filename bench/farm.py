@@ -62,9 +62,10 @@ def crawl_seconds(catalogue_url: str, *, after_id: int = 0) -> float:
 
 class Farm:
     def __init__(self, size: int | str = FARM_SIZE, *, seed: int = 0, families: set[str] | None = None,
-                 render: str = "never", workdir: Path | None = None, overrides: dict | None = None):
+                 render: str = "never", workdir: Path | None = None, overrides: dict | None = None,
+                 world: dict | None = None):
         self.overrides = FAST if overrides is None else overrides   # site-file settings of every portal
-        self.world = simulator.World(seed=seed, size=size)
+        self.world = simulator.World(seed=seed, size=size, **(world or {}))
         self.families = families
         self.render = render
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="nianbao-bench-"))

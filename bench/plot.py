@@ -25,6 +25,9 @@ def rows(results: dict) -> list[tuple[str, float, float | None, str]]:
             out.append(("fetches above the floor: nianbao / wget", f["search_overhead_ratio"], 0.2, "low"))
         out.append(("recall: nianbao", f["nianbao_recall"], 1.0, "high"))
         out.append(("recall: wget --mirror", f["wget_recall"], 1.0, "high"))
+    if f := results.get("focus_busy"):
+        out.append(("fetches per report, busy portals / wget", f["ratio"], 0.2, "low"))
+        out.append(("recall, busy portals: nianbao", f["nianbao_recall"], 1.0, "high"))
     if r := results.get("recrawl"):
         out.append(("recrawl bytes / first crawl", r["bytes_ratio"], 0.10, "low"))
         out.append(("recrawl time / first crawl", r["time_ratio"], 0.25, "low"))

@@ -199,22 +199,25 @@ class Archiver:
         loop = asyncio.get_running_loop()
         jobs = [job for _urls, job, _future in batch]
         try:
-            for attempt in (1, 2):
+            pool = self._pool()
+            try:
+                sent = loop.run_in_executor(pool, _archive_batch_in_worker, *urls, jobs)
+            except BrokenProcessPool:
+                # The process died after the last batch (killed, out of memory): nothing of this
+                # one was sent, so start another process for it.
+                self._forget_pool(pool)
+                log.warning("archiving process died; starting another")
                 pool = self._pool()
-                try:
-                    results = await loop.run_in_executor(pool, _archive_batch_in_worker, *urls, jobs)
-                    break
-                except BrokenProcessPool:
-                    # The archiving process died (killed, out of memory): nothing of these files
-                    # was confirmed, so start another process and try once more.
-                    with self._lock:
-                        if self._executor is pool:
-                            self._executor = None
-                            self._warmed = False
-                    if attempt == 2:
-                        results = [ArchiveError("the archiving process died twice")] * len(jobs)
-                        break
-                    log.warning("archiving process died; starting another")
+                sent = loop.run_in_executor(pool, _archive_batch_in_worker, *urls, jobs)
+            try:
+                results = await sent
+            except BrokenProcessPool:
+                # It died with these files in hand: some may be recorded, some not. Sending them
+                # again could record one twice, so they fail (the run is then incomplete and
+                # its next run fetches them again); the next batch gets a new process.
+                self._forget_pool(pool)
+                results = [ArchiveError("the archiving process died while archiving it; "
+                                        "it will be fetched again next run")] * len(jobs)
         except BaseException as exc:      # cancelled, or a batch that could not be sent
             results = [exc] * len(jobs)
         finally:
@@ -229,6 +232,13 @@ class Archiver:
             else:
                 future.set_result(result)
         self._send()
+
+    def _forget_pool(self, pool: Executor | None) -> None:
+        with self._lock:
+            if pool is None or self._executor is not pool:
+                return        # already replaced by another batch that met the same death
+            self._executor, self._warmed = None, False
+        pool.shutdown(wait=False)
 
     def warm(self, store_url: str, catalogue_url: str) -> None:
         """Start the worker process and open the store and catalogue there, without waiting:

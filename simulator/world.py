@@ -35,7 +35,8 @@ class WorldError(ValueError):
 
 class World:
     def __init__(self, seed: int = 0, size: str | int = "tiny", epoch: int = 0, *,
-                 big_file_size: int = 20 * 2**20, cached_sites: int = 48):
+                 big_file_size: int = 20 * 2**20, cached_sites: int = 48,
+                 news_per_portal: tuple[int, int] | None = None):
         if isinstance(size, str):
             if size not in SIZES:
                 raise WorldError(f"unknown world size {size!r}; use one of {sorted(SIZES)} or a number of portals")
@@ -47,6 +48,10 @@ class World:
         if epoch not in (0, 1):
             raise WorldError(f"epoch must be 0 or 1, not {epoch!r}")
         self.seed, self.size, self.epoch, self.big_file_size = seed, size, epoch, big_file_size
+        # (low, high) news articles per portal instead of the size's default: a busy portal.
+        if news_per_portal is not None and not (0 <= news_per_portal[0] <= news_per_portal[1]):
+            raise WorldError(f"news_per_portal must be (low, high) with 0 <= low <= high, not {news_per_portal!r}")
+        self.news_per_portal = news_per_portal
         self.portals: list[Portal] = _make_portals(seed, count, tiny=size == "tiny")
         self._by_host = {h: p for p in self.portals for h in p.hosts}
         self._by_id = {p.site_id: p for p in self.portals}
@@ -81,6 +86,8 @@ class World:
         return self.site(portal.site_id).handle(req)
 
     def news_count(self, portal: Portal) -> int:
+        if self.news_per_portal is not None:
+            return rng(self.seed, portal.site_id, "news-count").randint(*self.news_per_portal)
         if self.size == "tiny":
             return 12
         if self.size == "small":

@@ -85,9 +85,13 @@ def test_a_killed_archiving_process_is_replaced(archive):
 
     async def scenario():
         await archiver.run(store_url, catalogue_url, run_id, _item(1))
-        for pid in list(archiver._executor._processes):
+        pool = archiver._executor
+        for pid in list(pool._processes):
             os.kill(pid, signal.SIGKILL)
-        await asyncio.sleep(0.5)
+        for _ in range(200):                 # the pool notices its dead worker
+            if pool._broken:
+                break
+            await asyncio.sleep(0.05)
         return await archiver.run(store_url, catalogue_url, run_id, _item(2))
 
     try:
@@ -96,6 +100,40 @@ def test_a_killed_archiving_process_is_replaced(archive):
         archiver.release()
     assert outcome.stats["nianbao/archived_files"] == 1
     assert [u for u, *_ in _rows(cat, run_id)] == ["http://x.gov.cn/1.html", "http://x.gov.cn/2.html"]
+
+
+class _DyingPool:
+    """An executor whose process dies with each batch in hand (after it may have written)."""
+
+    def __init__(self):
+        self.batches = []
+
+    def submit(self, fn, *args):
+        from concurrent.futures import Future
+        from concurrent.futures.process import BrokenProcessPool
+
+        self.batches.append(args[-1])
+        future = Future()
+        future.set_exception(BrokenProcessPool("A process in the process pool was terminated abruptly"))
+        return future
+
+    def shutdown(self, wait=True):
+        pass
+
+
+def test_files_in_hand_when_the_archiving_process_dies_fail_and_are_not_sent_twice(archive):
+    store_url, catalogue_url, _cat, run_id = archive
+    archiver = Archiver(1)
+    dying = archiver._executor = _DyingPool()
+
+    async def scenario():
+        return await asyncio.gather(*(archiver.run(store_url, catalogue_url, run_id, _item(i)) for i in (1, 2)),
+                                    return_exceptions=True)
+
+    results = asyncio.run(scenario())
+    assert all(isinstance(r, ArchiveError) and "died while archiving" in str(r) for r in results)
+    assert sum(len(b) for b in dying.batches) == 2          # each file sent once, never again
+    assert archiver._executor is None                         # the next batch gets a new process
 
 
 def test_sites_of_one_process_share_an_archiver_until_the_last_lets_go():

@@ -102,10 +102,18 @@ def test_world_is_deterministic_from_seed():
     assert [p.site_id for p in a.portals] != [p.site_id for p in c.portals]
 
 
-@pytest.mark.parametrize("kwargs", [{"size": "huge"}, {"size": 0}, {"size": True}, {"epoch": 2}])
+@pytest.mark.parametrize("kwargs", [{"size": "huge"}, {"size": 0}, {"size": True}, {"epoch": 2},
+                                    {"news_per_portal": (5, 2)}, {"news_per_portal": (-1, 3)}])
 def test_bad_world_arguments_are_refused(kwargs):
     with pytest.raises(WorldError):
         World(**kwargs)
+
+
+def test_busy_portals_carry_the_news_asked_for_and_the_same_reports():
+    quiet, busy = World(seed=1, size=8), World(seed=1, size=8, news_per_portal=(400, 600))
+    assert all(400 <= busy.news_count(p) <= 600 for p in busy.portals)
+    assert all(quiet.news_count(p) <= 150 for p in quiet.portals)
+    assert [(t.site_id, t.year, t.sha256) for t in busy.truth] == [(t.site_id, t.year, t.sha256) for t in quiet.truth]
 
 
 def test_truth_spans_years_with_gaps_and_excludes_lookalikes(world):
