@@ -111,7 +111,8 @@ def run(frontier: int = FRONTIER) -> dict:
     archiver = probe.get("children_rss_mb", 0.0)
     peak = round(probe["peak_rss_mb"] + archiver, 1)
     return {"frontier": probe["frontier"], "peak_rss_mb": peak, "crawl_process_peak_rss_mb": probe["peak_rss_mb"],
-            "archiving_process_rss_mb": archiver, "idle_rss_mb": probe["idle_rss_mb"],
+            "archiving_process_rss_mb": archiver, "pss_both_processes_mb": probe.get("pss_total_mb"),
+            "idle_rss_mb": probe["idle_rss_mb"],
             "rss_with_full_frontier_mb": probe["rss_mb"],
             "per_queued_request_kb": round((probe["rss_mb"] - probe["idle_rss_mb"]) * 1024 / max(1, probe["frontier"]), 2),
             "target_mb": TARGET_MB, "ratio": round(peak / TARGET_MB, 3), "seconds_to_fill": probe["seconds"]}

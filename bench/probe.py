@@ -21,15 +21,32 @@ def _rss_mb(pid: str = "self") -> float:
     return 0.0
 
 
-def _children_rss_mb() -> float:
-    """RSS of this process's children (the archiving process): a worker is both."""
+def _children() -> set[str]:
     import glob
 
     pids = set()
     for path in glob.glob("/proc/self/task/*/children"):
         with open(path, encoding="ascii") as fh:
             pids.update(fh.read().split())
-    return sum(_rss_mb(pid) for pid in pids)
+    return pids
+
+
+def _children_rss_mb() -> float:
+    """RSS of this process's children (the archiving process): a worker is both."""
+    return sum(_rss_mb(pid) for pid in _children())
+
+
+def _pss_mb(pid: str = "self") -> float:
+    """Proportional set size: shared pages (the interpreter, libraries) split between the
+    processes mapping them, so the PSS of two processes adds up to what they use together."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 class FrontierProbe:
@@ -70,6 +87,7 @@ class FrontierProbe:
         with open(self.out, "w", encoding="utf-8") as fh:
             json.dump({"frontier": size, "peak_rss_mb": round(peak, 1), "rss_mb": round(_rss_mb(), 1),
                        "children_rss_mb": round(_children_rss_mb(), 1),
+                       "pss_total_mb": round(_pss_mb() + sum(_pss_mb(pid) for pid in _children()), 1),
                        "idle_rss_mb": round(self.idle, 1), "seconds": round(time.monotonic() - self.t0, 1)}, fh)
 
 

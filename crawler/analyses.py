@@ -15,7 +15,10 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from crawler.cms.model import Extracted, Follow, Link
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:   # the archiving process computes keys without loading the adapters
+    from crawler.cms.model import Extracted
 
 PREFIX = "analyses"
 _HERE = Path(__file__).resolve().parent
@@ -45,6 +48,8 @@ def dumps(page: Extracted) -> bytes:
 
 def loads(data: bytes) -> Extracted:
     """The analysis in data; ValueError if it is not one (a damaged or foreign object)."""
+    from crawler.cms.model import Extracted, Follow, Link
+
     try:
         raw = json.loads(data)
         links = [Link(**link) for link in raw.pop("links")]

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 # A batch sent to an archiving process: at most this many files, or this many bytes of them.
 MAX_BATCH = 64
-MAX_BATCH_BYTES = 64 * 1024 * 1024
+MAX_BATCH_BYTES = 16 * 1024 * 1024
 # Files of a batch archived at once inside the process (their fsyncs overlap).
 WORKER_THREADS = 8
 

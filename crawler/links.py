@@ -195,7 +195,7 @@ def is_article_url(url: str) -> bool:
     return bool(_ARTICLE_URL.search(parts.path + ("?" + parts.query if parts.query else "")))
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def classify_title(text: str):
     """recognise.classify(title=text), decided once per distinct text: navigation and list
     texts repeat on every page of a portal."""

@@ -10,8 +10,6 @@ import asyncio
 import logging
 
 from scrapy.http import Request
-from scrapy_playwright.page import PageMethod
-from scrapy_playwright.provider import PlaywrightBrowserProvider
 
 from crawler import env
 from crawler.render import challenge_kind, looks_like_challenge
@@ -24,26 +22,11 @@ SETTLE_TIMEOUT_MS = 8000
 CHALLENGE_ROUNDS = 5
 
 
-class LazyBrowserProvider(PlaywrightBrowserProvider):
-    """scrapy-playwright's provider, starting Playwright's driver (a node process) only when a
-    page first needs the browser. The stock provider starts it as the crawl starts, once per
-    download handler: two driver processes per site crawler, seconds of start-up and memory for
-    every plain portal of a multi-site harvest that never renders anything."""
+def _page_method(fn):
+    # Imported here: a crawl that renders nothing never loads scrapy-playwright (nor Playwright).
+    from scrapy_playwright.page import PageMethod
 
-    async def start(self) -> None:
-        pass
-
-    async def _started(self) -> None:
-        if self.playwright is None:
-            await super().start()
-
-    async def launch_browser(self):
-        await self._started()
-        return await super().launch_browser()
-
-    async def launch_persistent_context(self, context_kwargs: dict):
-        await self._started()
-        return await super().launch_persistent_context(context_kwargs)
+    return PageMethod(fn)
 
 
 def playwright_settings(*, proxy: str | None, chromium: str | None = None, max_contexts: int = 2,
@@ -58,7 +41,7 @@ def playwright_settings(*, proxy: str | None, chromium: str | None = None, max_c
             "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
         },
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
-        "PLAYWRIGHT_BROWSER_PROVIDER": "crawler.rendering.LazyBrowserProvider",
+        "PLAYWRIGHT_BROWSER_PROVIDER": "crawler.browserprovider.LazyBrowserProvider",
         "PLAYWRIGHT_LAUNCH_OPTIONS": launch,
         "PLAYWRIGHT_MAX_CONTEXTS": max_contexts,
         "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": max_pages_per_context,
@@ -89,7 +72,7 @@ async def settle(page) -> None:
 
 def render_meta(**extra) -> dict:
     meta = {"playwright": True, "playwright_include_page": True,
-            "playwright_page_methods": [PageMethod(settle)],
+            "playwright_page_methods": [_page_method(settle)],
             # every exchange the browser makes goes to the WARC too (spider method name)
             "playwright_page_event_handlers": {"response": "on_browser_response"}}
     meta.update(extra)
