@@ -266,7 +266,7 @@ def _open(store_url: str, catalogue_url: str) -> tuple:
     with _opened_lock:
         pair = _opened.get((store_url, catalogue_url))
         if pair is None:
-            pair = _opened[(store_url, catalogue_url)] = (open_store(store_url), Catalogue.open(catalogue_url))
+            pair = _opened[(store_url, catalogue_url)] = (open_store(store_url), Catalogue.shared(catalogue_url))
         return pair
 
 
@@ -317,7 +317,24 @@ def _worker_init(parent_pid: int) -> None:
     gc.freeze()
     gc.set_threshold(20_000, 20, 20)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s [archiver] %(levelname)s: %(message)s")
+    _die_with_parent()
+    if os.getppid() != parent_pid:
+        os._exit(0)       # the crawl died before we could ask to die with it
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True, name="watch-parent").start()
+
+
+def _die_with_parent() -> None:
+    """On Linux, ask the kernel to kill this process the moment the crawl process dies (a
+    SIGKILLed crawl must not have files recorded after it, while its resumed run reads what the
+    dead one captured). Elsewhere the watch thread below notices within a second."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
 
 
 def _watch_parent(parent_pid: int) -> None:

@@ -74,7 +74,7 @@ class ConditionalMiddleware:
         if site is None:
             return
         try:
-            catalogue = Catalogue.open(self.catalogue_url)
+            catalogue = Catalogue.shared(self.catalogue_url)
             self.states = catalogue.url_states(site_id=site.id)
             self.report_urls = {r.id: r.url for r in catalogue.reports(site_id=site.id)}
             self.store = open_store(self.store_url)

@@ -67,7 +67,7 @@ class ArchivePipeline:
         self.store = open_store(self.store_url)
         if hasattr(self.store, "check"):
             self.store.check()
-        self.catalogue = Catalogue.open(self.catalogue_url)
+        self.catalogue = Catalogue.shared(self.catalogue_url)
         site = spider.site
         self.catalogue.upsert_site(
             site_id=site.id, agency=site.agency, kind=site.kind,

@@ -8,6 +8,7 @@ locked or briefly unreachable (see storage.db).
 from __future__ import annotations
 
 import json
+import threading
 from datetime import datetime
 from typing import Any, Iterable
 
@@ -49,6 +50,10 @@ CHANGE_FEED_LOCK = 0x6E69616E  # "nian"
 
 CAPTURE_FIELDS = frozenset(Capture.model_fields) - {"id"}
 URL_STATE_FIELDS = frozenset(UrlState.model_fields) - {"url"}
+
+
+_SHARED: dict[str, "Catalogue"] = {}
+_SHARED_LOCK = threading.Lock()
 
 
 class CatalogueValueError(CatalogueError, ValueError):
@@ -115,6 +120,21 @@ class Catalogue:
         cat = cls(url)
         if migrate if create is None else create:
             cat.migrate()
+        return cat
+
+    @classmethod
+    def shared(cls, url: str) -> "Catalogue":
+        """One opened catalogue per URL in this process. The sites of a harvest (a crawler
+        each) share its engine, connection pool, prepared statements and group commit instead
+        of opening one each at start-up. Never closed by its users."""
+        with _SHARED_LOCK:
+            cat = _SHARED.get(url)
+        if cat is None:
+            opened = cls.open(url)
+            with _SHARED_LOCK:
+                cat = _SHARED.setdefault(url, opened)
+            if cat is not opened:
+                opened.close()      # another thread opened it first
         return cat
 
     def migrate(self) -> None:

@@ -162,3 +162,52 @@ def test_archive_processes_from_the_environment(monkeypatch, raw, expected):
             env.archive_processes()
     else:
         assert env.archive_processes() == expected
+
+
+_PARENT = """
+import asyncio, sys, time
+sys.path.insert(0, {repo!r})
+from crawler.archiving import Archiver, _warm
+
+async def main():
+    archiver = Archiver.acquire(1)
+    pool = archiver._pool()
+    await asyncio.get_running_loop().run_in_executor(pool, _warm, {store!r}, {cat!r})
+    print(" ".join(str(pid) for pid in pool._processes), flush=True)
+    time.sleep(60)
+
+asyncio.run(main())
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            state = next(line for line in fh if line.startswith("State:"))
+        return "Z" not in state.split()[1]
+    except (FileNotFoundError, StopIteration):
+        return False
+
+
+def test_the_archiving_process_dies_with_a_killed_crawl(archive):
+    """A SIGKILLed crawl must not have files recorded after it: its resumed run reads what it had."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    store_url, catalogue_url, _cat, _run = archive
+    code = _PARENT.format(repo=str(Path(__file__).resolve().parent.parent), store=store_url, cat=catalogue_url)
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        children = [int(pid) for pid in parent.stdout.readline().split()]
+        assert children and all(_alive(pid) for pid in children)
+        parent.kill()
+        parent.wait(10)
+        deadline = time.monotonic() + 3
+        while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not any(_alive(pid) for pid in children)
+    finally:
+        if parent.poll() is None:
+            parent.kill()

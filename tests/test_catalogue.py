@@ -425,3 +425,13 @@ def test_threads_archiving_at_once_share_transactions_and_a_refused_file_fails_a
     assert sorted(c.url for c in cat.captures(run_id=run_id)) == sorted(
         f"https://x.gov.cn/{i}.html" for i in range(12) if i != 5)
     assert f"{5:064x}" not in {b.sha256 for b in cat.blobs()}
+
+
+def test_the_sites_of_a_process_share_one_catalogue_per_url(tmp_path):
+    url_a, url_b = f"sqlite:///{tmp_path / 'a.sqlite'}", f"sqlite:///{tmp_path / 'b.sqlite'}"
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda i: Catalogue.shared(url_a if i % 2 else url_b), range(16)))
+    assert len({id(c) for c in got[1::2]}) == 1 and len({id(c) for c in got[0::2]}) == 1
+    assert got[0] is not got[1] and got[1].url.endswith("a.sqlite")
+    got[1].upsert_site(site_id="s", agency="某局")
+    assert [s.id for s in Catalogue.shared(url_a).sites()] == ["s"]
