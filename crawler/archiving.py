@@ -21,9 +21,9 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import pickle
 import signal
 import threading
-import pickle
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
