@@ -10,15 +10,26 @@ from scrapy import signals
 from twisted.internet import task
 
 
-def _rss_mb(pid: str = "self") -> float:
+def _proc_mb(pid: str, name: str, field: str) -> float:
+    """A kB figure from /proc/PID/NAME (the line starting with FIELD), in MB; 0 if unreadable."""
     try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+        with open(f"/proc/{pid}/{name}", encoding="ascii") as fh:
             for line in fh:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
     return 0.0
+
+
+def _rss_mb(pid: str = "self") -> float:
+    return _proc_mb(pid, "status", "VmRSS:")
+
+
+def _pss_mb(pid: str = "self") -> float:
+    """Proportional set size: shared pages (the interpreter, libraries) split between the
+    processes mapping them, so the PSS of two processes adds up to what they use together."""
+    return _proc_mb(pid, "smaps_rollup", "Pss:")
 
 
 def _children() -> set[str]:
@@ -34,19 +45,6 @@ def _children() -> set[str]:
 def _children_rss_mb() -> float:
     """RSS of this process's children (the archiving process): a worker is both."""
     return sum(_rss_mb(pid) for pid in _children())
-
-
-def _pss_mb(pid: str = "self") -> float:
-    """Proportional set size: shared pages (the interpreter, libraries) split between the
-    processes mapping them, so the PSS of two processes adds up to what they use together."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 class FrontierProbe:
