@@ -141,6 +141,7 @@ class Archiver:
         self._lock = threading.Lock()
         self._waiting: list = []          # (urls, (run_id, item), future), oldest first
         self._in_flight = 0
+        self._tasks: set[asyncio.Task] = set()
         self._warmed = False
 
     @classmethod
@@ -193,7 +194,10 @@ class Archiver:
                     rest.append(entry)
             self._waiting = rest
             self._in_flight += 1
-            asyncio.ensure_future(self._run_batch(first, batch))
+            # The loop keeps only weak references to tasks: hold each until it is done.
+            task = asyncio.ensure_future(self._run_batch(first, batch))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def _run_batch(self, urls: tuple[str, str], batch: list) -> None:
         loop = asyncio.get_running_loop()

@@ -128,17 +128,10 @@ def crawl(
     else:
         sites = select_sites(site_ids, all_sites=all_sites, due=due, sites_dir=sites_dir,
                              catalogue=catalogue, max_pages=max_pages)
-    from crawler import env
     from crawler.runner import run_sites
-    overrides = {"NIANBAO_REVISIT_ALL": True} if revisit_all else {}
-    try:
-        if (processes := env.archive_processes()) is not None:
-            overrides["NIANBAO_ARCHIVE_PROCESSES"] = processes
-    except env.EnvError as exc:
-        err.print(str(exc))
-        raise typer.Exit(EXIT_USAGE)
     summaries = run_sites(sites, store=store, catalogue=catalogue, render=render, proxy=proxy,
-                          max_bytes=max_bytes, log_level=log_level, overrides=overrides)
+                          max_bytes=max_bytes, log_level=log_level,
+                          overrides={"NIANBAO_REVISIT_ALL": True} if revisit_all else None)
     _print_summaries(summaries)
     raise typer.Exit(_exit_for(summaries))
 
@@ -361,6 +354,10 @@ _register_command_groups()
 def main() -> None:
     try:
         app()
+    except env.EnvError as exc:
+        # A variable read when a command builds its settings (crawl, demo, worker alike).
+        err.print(str(exc))
+        sys.exit(EXIT_USAGE)
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)

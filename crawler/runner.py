@@ -63,6 +63,8 @@ def build_settings(sites: list[SiteConfig], *, store: str | None = None, catalog
         settings.set("DOWNLOAD_MAXSIZE", max_bytes, priority="cmdline")
     settings.set("DOWNLOAD_SLOTS", download_slots(sites), priority="cmdline")
     settings.set("LOG_LEVEL", log_level, priority="cmdline")
+    if (processes := env.archive_processes()) is not None:
+        settings.set("NIANBAO_ARCHIVE_PROCESSES", processes, priority="cmdline")
     if any((render or site.render) != "never" for site in sites):
         from crawler.rendering import playwright_settings
         for key, value in playwright_settings(proxy=proxy).items():
