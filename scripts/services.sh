@@ -4,12 +4,17 @@
 set -u
 have_root() { [ "$(id -u)" = 0 ]; }
 
-if [ ! -x /usr/bin/chromium ]; then
+# Chromium draws pages; a CJK font makes the archived screenshots readable (without one every
+# Chinese character of a permanent screenshot is a box).
+missing=""
+[ -x /usr/bin/chromium ] || missing="chromium"
+fc-list :lang=zh 2>/dev/null | grep -q . || missing="$missing fonts-noto-cjk"
+if [ -n "$missing" ]; then
   if have_root; then
-    echo "installing Debian chromium" >&2
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+    echo "installing Debian $missing" >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing) >/dev/null
   else
-    echo "warning: /usr/bin/chromium missing and not root; browser tests will fail" >&2
+    echo "warning: $missing missing and not root; browser tests will fail" >&2
   fi
 fi
 
