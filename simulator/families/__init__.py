@@ -1,5 +1,6 @@
 """One module per CMS family; REGISTRY maps a family name to the function that builds its site."""
 from . import gkmlpt, hanweb, static, trs, trsapi, xxgk
+from . import aspnet, epoint, frames, gbkurl, hanwebxxgk, ilist, nocolumn, picker, scriptlist, yearless
 
 REGISTRY = {
     "hanweb": hanweb.build,
@@ -11,4 +12,16 @@ REGISTRY = {
     "fanti": static.build_traditional,
     "ruishu": static.build,     # the anti-bot gate is applied by the server in front of the site
     "jiasule": static.build,
+    # Ad hoc families (simulator/adhoc.py): never in World(size=...), only in adhoc_world().
+    "frames": frames.build,
+    "aspnet": aspnet.build,
+    "picker_select": picker.build_select,
+    "picker_form": picker.build_form,
+    "gbkurl": gbkurl.build,
+    "scriptlist": scriptlist.build,
+    "nocolumn": nocolumn.build,
+    "yearless": yearless.build,
+    "hanwebxxgk": hanwebxxgk.build,
+    "epoint": epoint.build,
+    "ilist": ilist.build,
 }

@@ -1,0 +1,106 @@
+"""The ad hoc world: one portal per "hard to find" family (frames, ASP.NET postbacks, year pickers,
+GBK-encoded URLs, script-drawn lists, reports without a column, year-less links, and three patterns
+of real platforms), each as a new user would meet it: a home page, its host(s) and an agency name.
+
+Opt-in: World(seed, size) never contains these families, so existing worlds, truth and benchmarks
+are unchanged. Build with `adhoc_world(seed=0)`; serve with `simulator.serve` like any World.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from .model import Portal
+from .names import CITIES, DEPARTMENTS, LEVELS, region_code
+from .rand import rng
+from .world import World, WorldError
+
+ADHOC_FAMILIES = ["frames", "aspnet", "picker_select", "picker_form", "gbkurl", "scriptlist", "nocolumn",
+                  "yearless", "hanwebxxgk", "epoint", "ilist"]
+
+
+@dataclass(frozen=True)
+class AdhocTarget:
+    """What a user would hand `nianbao crawl`: --start-url, --agency, --allow (through --proxy)."""
+    family: str
+    site_id: str
+    start_url: str
+    agency: str
+    allow: list[str]          # host names; the crawl reaches them through the simulator's proxy
+
+    def crawl_args(self, proxy_url: str) -> list[str]:
+        args = ["crawl", "--start-url", self.start_url, "--agency", self.agency]
+        for host in self.allow:
+            args += ["--allow", host]
+        return args + ["--proxy", proxy_url]
+
+
+class AdhocWorld(World):
+    """A World whose portals are the ad hoc families; truth, look-alikes and fetch as in World."""
+
+    def __init__(self, seed: int = 0, epoch: int = 0, *, families: list[str] | None = None,
+                 cached_sites: int = 48):
+        families = list(families or ADHOC_FAMILIES)
+        unknown = [f for f in families if f not in ADHOC_FAMILIES]
+        if unknown:
+            raise WorldError(f"unknown ad hoc families {unknown}; known: {ADHOC_FAMILIES}")
+        if epoch not in (0, 1):
+            raise WorldError(f"epoch must be 0 or 1, not {epoch!r}")
+        self.seed, self.size, self.epoch, self.big_file_size = seed, "adhoc", epoch, 1 << 20
+        self.news_per_portal = None
+        self.portals = _make_portals(seed, families)
+        self._by_host = {h: p for p in self.portals for h in p.hosts}
+        self._by_id = {p.site_id: p for p in self.portals}
+        self._sites = OrderedDict()
+        self._cached_sites = cached_sites
+        self._lock = threading.RLock()
+
+    def news_count(self, portal: Portal) -> int:
+        return 12
+
+    def portal_for(self, family: str) -> Portal:
+        return next(p for p in self.portals if p.family == family)
+
+    @property
+    def targets(self) -> list[AdhocTarget]:
+        return [AdhocTarget(p.family, p.site_id, p.start_url, p.agency, list(p.hosts)) for p in self.portals]
+
+    def target(self, family: str) -> AdhocTarget:
+        return next(t for t in self.targets if t.family == family)
+
+    def truth_for(self, family: str):
+        sid = self.portal_for(family).site_id
+        return [t for t in self.truth if t.site_id == sid]
+
+    def lookalikes_for(self, family: str) -> set[str]:
+        return set(self.site(self.portal_for(family).site_id).lookalike_urls)
+
+
+def adhoc_world(seed: int = 0, epoch: int = 0, families: list[str] | None = None) -> AdhocWorld:
+    return AdhocWorld(seed=seed, epoch=epoch, families=families)
+
+
+def _make_portals(seed: int, families: list[str]) -> list[Portal]:
+    portals, used = [], set()
+    for family in families:
+        i = ADHOC_FAMILIES.index(family)
+        r = rng(seed, "adhoc-portal", family)
+        government = r.random() < 0.5
+        while True:
+            city_idx = r.randrange(len(CITIES))
+            city, pinyin, province = CITIES[city_idx]
+            dept, label = DEPARTMENTS[0] if government else r.choice(DEPARTMENTS[1:])
+            host = f"{label}.{pinyin}.gov.cn"
+            if host not in used and pinyin not in {h.split(".")[1] for h in used}:
+                break
+        used.add(host)
+        level = r.choice(LEVELS)
+        region = city + level
+        hosts = [host]
+        portals.append(Portal(
+            site_id=f"adhoc-{family.replace('_', '-')}-{pinyin}", family=family, hosts=hosts,
+            start_url=f"http://{host}/", agency=region + dept, kind="government" if government else "department",
+            region_name=region, region_code=region_code(province, city_idx, level), first_year=2012, index=i,
+            quirks=frozenset(), conditional=True))
+    return portals
