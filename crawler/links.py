@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from crawler.chinese import normalise
 from crawler.recognise import classify, lookalike
@@ -70,13 +70,16 @@ def canonical_url(url: str) -> str:
     except ValueError:
         return url
     path = re.sub(r";jsessionid=[^/?#]*", "", p.path, flags=re.I) or "/"
-    query = sorted((k, v) for k, v in parse_qsl(p.query, keep_blank_values=True) if not _TRACKING.match(k))
+    # Query pairs are sorted as they are written: decoding them would turn a GBK page's
+    # %B6%AB... into UTF-8 (or U+FFFD), a different URL the server answers 404.
+    pairs = [part for part in p.query.split("&") if part]
+    query = "&".join(sorted(part for part in pairs if not _TRACKING.match(unquote(part.split("=", 1)[0]))))
     host = (p.hostname or "").lower()
     port = p.port if p.port and (p.scheme, p.port) not in (("http", 80), ("https", 443)) else None
     netloc = host + (f":{port}" if port else "")
     if p.username:
         netloc = p.username + (f":{p.password}" if p.password else "") + "@" + netloc
-    return urlunsplit((p.scheme.lower(), netloc, path, urlencode(query), ""))
+    return urlunsplit((p.scheme.lower(), netloc, path, query, ""))
 
 
 # ---------------------------------------------------------------- scoring

@@ -7,6 +7,7 @@ report (crawler.attribution). This module wires them into Scrapy requests.
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -23,6 +24,23 @@ from crawler.items import FileItem, ReportRef
 from crawler.logs import quiet_expected_failures
 from crawler.rendering import click_next, render_meta, use_bundled_suffix_list
 from crawler.siteconfig import SiteConfig, load_site
+from spiders.clicks import ClickResolver
+
+FRAME_PRIORITY = 60
+# A plain page with fewer links than this and less visible text is starved (see _starved).
+STARVED_LINKS = 3
+STARVED_TEXT = 200
+_PAGER_TEXT = re.compile(r"^(?:\d{1,4}|\.\.\.|…|下一?页|下頁|上一?页|尾页|末页|首页|next|prev|last|first|>>?|<<?|»|«|›|‹)$", re.I)
+
+
+def _worth_choosing(follow) -> bool:
+    """A form's choice or a post-back worth making: a pager control, a year, or a link the
+    focused crawl would follow by its words (not 「登录」, 「搜索」, 「English」)."""
+    text = follow.text.strip("[]【】 ")
+    if _PAGER_TEXT.match(text) or recognise.parse_year(text):
+        return True
+    return links.score_link(text=text, url=follow.url) > 0
+
 
 # A page linking to this many report-like titles is a list, not one report.
 LIST_PAGE_REPORT_LINKS = 3
@@ -86,6 +104,7 @@ class ReportsSpider(scrapy.Spider):
         self.not_due_reports: set[str] = set()   # listed, but not revalidated on this run
         self.budget_hit = False
         self.memory = render_rules.RenderMemory()
+        self.clicks = ClickResolver()
 
     # -- wiring --------------------------------------------------------------------------
     @property
@@ -272,7 +291,10 @@ class ReportsSpider(scrapy.Spider):
             self._stat("soft_404")
             return out, None, page, iter(())
 
-        if page.script_built and not rendered and self.render_mode != "never":
+        starved = not page.script_built and self._starved(page)
+        if starved and not rendered:
+            self._stat("render/starved")
+        if (page.script_built or starved) and not rendered and self.render_mode != "never":
             # Drawn by script from data no adapter reached: learn the shape, ask the browser.
             self.memory.remember(response.url)
             self._stat("render/needed")
@@ -288,7 +310,7 @@ class ReportsSpider(scrapy.Spider):
             self._stat("render/needed_but_never")
 
         report = self._report_for_page(response.url, page, link_text, body_text)
-        if report is None and not rendered:
+        if report is None and not rendered and response.request.method == "GET":
             # Every page on the way is kept too (is_report false): it is the provenance of the
             # reports it lists, and what lets a recrawl revalidate it instead of downloading it.
             out.append(self._file_item(response, kind="page", report=None, source=source,
@@ -304,18 +326,30 @@ class ReportsSpider(scrapy.Spider):
         # Followed lazily: a list of 10,000 links must not become 10,000 requests at once.
         return out, report, page, self._follow(response, page, depth=depth, is_report=report is not None)
 
+    def _starved(self, page) -> bool:
+        """The yield says a browser is needed, whatever the markup is named: the plain page leaves
+        almost nothing to follow and almost nothing to read, while it loads scripts (an app shell,
+        a list drawn by script into a container named for nothing)."""
+        if page.script_count == 0 or page.pages:
+            return False
+        reachable = sum(1 for ln in page.links
+                        if ln.via != "call" and scope.in_scope(ln.url, self.site.allowed_hosts)
+                        and links.score_link(text=ln.text, url=ln.url) > -10)
+        calls = sum(1 for ln in page.links if ln.via == "call")
+        return reachable + calls < STARVED_LINKS and len(page.text or "") < STARVED_TEXT
+
     def _analyse(self, response, content_type: str | None):
         charset = None
         if content_type and "charset=" in content_type.lower():
             charset = content_type.lower().split("charset=", 1)[1].split(";")[0].strip()
-        text, _encoding = decode_html(response.body, header_charset=charset)
+        text, encoding = decode_html(response.body, header_charset=charset)
         if len(text) > MAX_ANALYSED_CHARS:
             # No real list page is this large: read its beginning, record that the rest was not.
             self._stat("error/page_too_large")
             self.logger.warning("%s: %s has %d characters; only the first %d were read",
                                 self.site.id, response.url, len(text), MAX_ANALYSED_CHARS)
             text = text[:MAX_ANALYSED_CHARS]
-        return cms.extract(response.url, text, content_type=content_type or "text/html")
+        return cms.extract(response.url, text, content_type=content_type or "text/html", encoding=encoding)
 
     def parse_api(self, response):
         """A list endpoint a page referred to (Hanweb dataproxy XML, a JSON list API)."""
@@ -333,6 +367,13 @@ class ReportsSpider(scrapy.Spider):
             yield self._file_item(response, kind="page", report=None, source=response.meta.get("nianbao_source"),
                                   content_type=content_type)
         yield from self._follow(response, page, depth=response.meta.get("nianbao_depth", 0), is_report=False)
+
+    def parse_script(self, response):
+        """A linked script some click handlers need (spiders/clicks.py)."""
+        yield from self.clicks.script_arrived(self, response)
+
+    def script_failed(self, failure):
+        return self.clicks.script_failed(self, failure)
 
     def parse_file(self, response):
         self._stat("files")
@@ -403,7 +444,15 @@ class ReportsSpider(scrapy.Spider):
                 break
             if not scope.in_scope(follow.url, self.site.allowed_hosts):
                 continue
+            if follow.text and not _worth_choosing(follow):
+                continue
             self.list_pages[list_root] = count + 1
+            if follow.kind == "list" and follow.method == "POST":
+                # A post-back pager: the answer is a page of the list like any other.
+                req = self._form_request(follow, depth=depth, source=response.url, list_root=list_root)
+                if req is not None:
+                    yield req
+                continue
             if follow.kind == "api" or follow.method != "GET":
                 key = f"{follow.method} {follow.url} {sorted((follow.formdata or {}).items())}"
                 if key in self.scheduled:
@@ -425,8 +474,12 @@ class ReportsSpider(scrapy.Spider):
                 if req is not None:
                     yield req
 
+        calls = []
         for link in page.links:
             url = link.url
+            if link.via == "call":
+                calls.append(link)
+                continue
             if not url.startswith(("http://", "https://")):
                 continue
             if links.is_attachment(url):
@@ -445,16 +498,49 @@ class ReportsSpider(scrapy.Spider):
                 continue
             if not scope.in_scope(url, self.site.allowed_hosts):
                 continue
+            if link.via == "frame":
+                # A frame, iframe or redirect is the page itself as the visitor sees it: same
+                # depth, whatever its (usually empty) name says.
+                if links.score_link(text="", url=url) <= -10:
+                    continue
+                req = self._page_request(url, depth=depth, text=link.text, source=response.url,
+                                         priority=FRAME_PRIORITY - depth)
+                if req is not None:
+                    self._stat("discovery/frames")
+                    yield req
+                continue
             if depth + 1 > self.site.budget.max_depth:
                 continue
             # Report titles score highest (links.score_link classifies the text itself).
             score = links.score_link(text=link.text, url=url)
+            if link.via == "option" and score <= 0 and recognise.parse_year(link.text):
+                score = 6.0  # 「2016年度」 in a navigating year picker: a year of the list
             if score <= 0:
                 continue
             req = self._page_request(url, depth=depth + 1, text=link.text, source=response.url,
                                      priority=int(score * 10) - depth)
             if req is not None:
+                if link.via != "a":
+                    self._stat(f"discovery/{link.via}")
                 yield req
+        if calls:
+            yield from self.clicks.handle(self, response.url, page, calls, depth=depth, list_root=list_root,
+                                          is_report=is_report)
+
+    def _form_request(self, follow, *, depth: int, source: str, list_root: str | None):
+        key = follow.key or f"{follow.method} {follow.url} {sorted((follow.formdata or {}).items())}"
+        if key in self.scheduled:
+            return None
+        if len(self.scheduled) >= self.site.budget.max_pages:
+            self._stat("budget_exhausted")
+            return None
+        self.scheduled.add(key)
+        self._stat("discovery/postbacks")
+        return FormRequest(follow.url, formdata=follow.formdata or {}, callback=self.parse_page,
+                           errback=self.on_error, priority=400, dont_filter=True,
+                           headers={"Referer": source},
+                           meta={"nianbao_depth": depth, "nianbao_text": follow.text, "nianbao_source": source,
+                                 "nianbao_list_root": list_root, "nianbao_kind": "form"})
 
     def _direct_file(self, response, content_type):
         verdict = recognise.classify(title=response.meta.get("nianbao_text", ""), url=response.url,

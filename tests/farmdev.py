@@ -117,7 +117,10 @@ class Farm:
 
 
 def crawl_portal(portal: dict, data: Path, *, timeout: float = 900, extra: list[str] | None = None) -> dict:
-    """One ad hoc crawl of a portal into its own archive; returns the process's outcome."""
+    """One ad hoc crawl of a portal into its own, new archive; returns the process's outcome."""
+    import shutil
+
+    shutil.rmtree(data, ignore_errors=True)
     data.mkdir(parents=True, exist_ok=True)
     args = [str(NIANBAO), "crawl", "--start-url", portal["start_url"], "--agency", portal["agencies"][0]]
     for host in portal["allowed_hosts"]:

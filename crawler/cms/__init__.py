@@ -8,9 +8,9 @@ no network, no Scrapy.
 
 from __future__ import annotations
 
-from . import generic, gkmlpt, hanweb, jsonlist, trs
+from . import forms, generic, gkmlpt, hanweb, jsonlist, trs
 from .model import Extracted, Follow, Link, dedupe_follows, dedupe_links
-from .page import MAX_LINKS_PER_PAGE, base_url, breadcrumb, heading, links_in, page_title, parse_html, publisher
+from .page import MAX_LINKS_PER_PAGE, absolute, base_url, breadcrumb, heading, links_in, page_title, parse_html, publisher
 
 __all__ = ["Extracted", "Follow", "Link", "detect_family", "extract", "parse_dataproxy", "parse_json", "parse_json_list"]
 
@@ -48,7 +48,11 @@ def _is_datastore(content_type: str, text: str) -> bool:
     return ("xml" in content_type or head.startswith(("<?xml", "<datastore"))) and "<datastore" in text[:2000].lower()
 
 
-def extract(url: str, text: str, *, content_type: str = "text/html") -> Extracted:
+MAX_INLINE_JS = 200_000   # inline script code kept with an analysis (page functions live there)
+MAX_SCRIPTS = 12          # linked scripts named per page
+
+
+def extract(url: str, text: str, *, content_type: str = "text/html", encoding: str | None = None) -> Extracted:
     content_type = (content_type or "").lower()
     text = text or ""
     if _is_json(content_type, text) and jsonlist.loads(text) is not None:
@@ -59,11 +63,14 @@ def extract(url: str, text: str, *, content_type: str = "text/html") -> Extracte
     root = parse_html(text)
     base = base_url(root, url)
     family = detect_family(url, text)
-    links = links_in(root, base)
+    links = links_in(root, base, encoding=encoding)
     capped = len(links) >= MAX_LINKS_PER_PAGE
     scripted = generic.script_links(root, base)
     links += scripted
     pages = generic.next_pages(root, base, url)
+    # Pagers and pickers that are forms: WebForms post-backs, GET forms with a year picker.
+    pages += forms.postbacks(root, base, encoding, text=text)
+    pages += forms.get_forms(root, base, encoding)
     # Records written into scripts mean the list's data was in the page after all.
     reached = any(link.text for link in scripted)
 
@@ -97,7 +104,17 @@ def extract(url: str, text: str, *, content_type: str = "text/html") -> Extracte
         breadcrumb=breadcrumb(root),
         publisher=publisher(root),
         links_capped=capped,
+        encoding=encoding,
+        base=base if base != url else None,
+        script_count=sum(1 for _ in root.iter("script")),
     )
+    if any(link.via == "call" for link in extracted.links):
+        # Handlers call page functions: keep where they are defined, for crawler.cms.jscalls.
+        extracted.scripts = [u for u in (absolute(base, s.get("src"), encoding) for s in root.iter("script")
+                                         if s.get("src")) if u][:MAX_SCRIPTS]
+        extracted.inline_js = "\n;\n".join(s.text or "" for s in root.iter("script")
+                                            if not s.get("src") and (s.get("type") or "javascript").lower()
+                                            .endswith("javascript"))[:MAX_INLINE_JS]
     extracted.text = visible_text(root)
     return extracted
 

@@ -17,11 +17,18 @@ from .model import Link
 _WS = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "about:", "vbscript:", "file:", "#")
 # window.open('...'), location.href='...', location='...', location.assign/replace('...')
+# A literal followed by "+" is the head of a concatenation (a URL template), not a URL.
 _JS_NAV = re.compile(
     r"""(?:window\.open|(?:window\.|document\.|top\.|self\.|parent\.)?location(?:\.href)?\s*=|"""
-    r"""location\.(?:assign|replace))\s*\(?\s*(['"])([^'"]+)\1""",
+    r"""location\.(?:assign|replace))\s*\(?\s*(['"])([^'"]+)\1(?!\s*\+)""",
     re.I,
 )
+# A click handler calling a page function: showInfo('123'), return openDoc(12, 'x'), goPage(this.value).
+_JS_CALL = re.compile(r"^\s*(?:javascript\s*:)?\s*(?:return\s+)?([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\s*\(", re.I)
+# Calls that navigate nowhere: focus games, analytics, print and close buttons.
+_JS_INERT = re.compile(r"^(?:void|alert|confirm|this\.\w+|window\.(?:print|close)|history\.\w+|"
+                       r"return|event\.\w+|_hmt\.\w+|_gaq\.\w+|console\.\w+|setTimeout|clearTimeout)$", re.I)
+_META_REFRESH = re.compile(r"""^\s*\d*(?:\.\d+)?\s*[;,]?\s*(?:url\s*=\s*)?(['"]?)(.+?)\1\s*$""", re.I)
 _URLISH = re.compile(r"^(?:https?://|//|/|\./|\.\./)[^\s<>\"']*$|^[\w\-./%]+\.(?:s?html?|jhtml|jsp|php|aspx?|pdf|docx?|xlsx?|wps|et|ofd|zip|rar|7z|txt|rtf|pptx?)(?:\?[^\s]*)?$", re.I)
 _DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)")
 _TRUNCATED = ("...", "…", "..")
@@ -75,7 +82,26 @@ def clean_href(href: str | None) -> str:
     return _WS.sub("", href or "").strip()
 
 
-def absolute(base: str, href: str | None) -> str | None:
+# Characters a URL keeps as they are; everything else (raw Chinese, spaces) is percent-encoded.
+_URL_SAFE = "!#$%&'()*+,-./:;=?@[]~_|"
+
+
+def encode_raw(url: str, encoding: str | None = None) -> str:
+    """Raw non-ASCII characters of a URL percent-encoded in the page's own encoding, as the
+    GBK-era servers expect (an IIS serving 年报.pdf from a GBK page wants %C4%EA%B1%A8, not the
+    UTF-8 bytes); existing %XX escapes stay byte for byte."""
+    if url.isascii() and " " not in url:
+        return url
+    from urllib.parse import quote
+
+    codec = encoding or "utf-8"
+    try:
+        return quote(url, safe=_URL_SAFE, encoding=codec, errors="strict")
+    except (UnicodeEncodeError, LookupError):
+        return quote(url, safe=_URL_SAFE, encoding="utf-8")
+
+
+def absolute(base: str, href: str | None, encoding: str | None = None) -> str | None:
     """An absolute http(s) URL without fragment, or None for script/mail/anchor links."""
     href = clean_href(href)
     if not href or href.lower().startswith(_SKIP_SCHEMES):
@@ -88,7 +114,7 @@ def absolute(base: str, href: str | None) -> str | None:
         return None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
-    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
+    return encode_raw(urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, "")), encoding)
 
 
 def _element_text(el: lxml.html.HtmlElement) -> str:
@@ -127,6 +153,40 @@ def _js_targets(code: str) -> list[str]:
     return [m.group(2) for m in _JS_NAV.finditer(code or "")]
 
 
+def js_call(code: str | None) -> str | None:
+    """The handler's code when it calls a page function that may navigate, else None."""
+    m = _JS_CALL.match(code or "")
+    if not m or _JS_INERT.match(m.group(1)) or m.group(1).lower() in ("window.open", "location.replace",
+                                                                         "location.assign"):
+        return None
+    if "PostBack" in m.group(1):
+        return None  # a WebForms post-back: crawler.cms.forms replays it as the POST it is
+    return norm(code)[:500]
+
+
+_THIS_VALUE = re.compile(r"this\.(?:value|options\s*\[\s*this\.selectedIndex\s*\]\.value)|"
+                         r"this\.options\s*\[\s*this\.selectedIndex\s*\]\.text")
+
+
+def _select_links(el, add, add_call) -> None:
+    """<select onchange=...>: each option is a place a visitor can go (历年年报 pickers). An option
+    value that is a URL is a link; else the handler is called with the option's value."""
+    handler = el.get("onchange") or ""
+    if not handler.strip():
+        return
+    options = el.findall(".//option")[:MAX_OPTIONS]
+    for opt in options:
+        value = clean_href(opt.get("value"))
+        text = norm(opt.text_content())
+        if not value:
+            continue
+        if _URLISH.match(value) or value.startswith(("http://", "https://")):
+            add(value, text, None, "option")
+        elif _THIS_VALUE.search(handler):
+            quoted = "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+            add_call(_THIS_VALUE.sub(quoted, handler), text)
+
+
 MAX_LINKS_PER_PAGE = 20_000
 MAX_LINKS_PAST_CAP = 2_000
 _REPORTISH_ANCHOR = re.compile(r"年报|年度报告|年度報告|信息公开|信息公開|政务公开")
@@ -144,15 +204,30 @@ def viewer_target(url: str | None) -> str | None:
     return None
 
 
-def links_in(root: lxml.html.HtmlElement, base: str, *, with_dates: bool = True) -> list[Link]:
-    """Every followable link in the markup: anchors, areas, frames, onclick and data-* URLs."""
-    out: list[Link] = []
+MAX_OPTIONS = 200   # options of one picker read as links
+MAX_CALLS = 500     # click handlers of one page kept for reading
 
-    def add(href: str | None, text: str, el=None) -> None:
-        url = absolute(base, href)
+
+def links_in(root: lxml.html.HtmlElement, base: str, *, with_dates: bool = True,
+             encoding: str | None = None) -> list[Link]:
+    """Every place a visitor can reach from the markup: anchors, areas, frames and iframes, meta
+    refresh, script redirects, onclick and javascript: handlers (literal URLs now, page-function
+    calls as via="call" for crawler.cms.jscalls), navigating <select> options and data-* URLs."""
+    out: list[Link] = []
+    calls = 0
+
+    def add(href: str | None, text: str, el=None, via: str = "a") -> None:
+        url = absolute(base, href, encoding)
         if url:
             date = date_beside(el) if (with_dates and el is not None and el.tag == "a") else None
-            out.append(Link(url, text, date))
+            out.append(Link(url, text, date, via))
+
+    def add_call(code: str, text: str, el=None) -> None:
+        nonlocal calls
+        if calls < MAX_CALLS:
+            calls += 1
+            date = date_beside(el) if (with_dates and el is not None and el.tag == "a") else None
+            out.append(Link("", text, date, "call", code))
 
     for el in root.iter():
         if len(out) >= MAX_LINKS_PER_PAGE:
@@ -164,24 +239,40 @@ def links_in(root: lxml.html.HtmlElement, base: str, *, with_dates: bool = True)
                     add(el.get("href"), text, el)
             continue
         tag = el.tag if isinstance(el.tag, str) else ""
-        if tag in ("script", "style"):
+        if tag == "script":
+            # A script that sends the visitor on at once: location.href = '/xxgk/'.
+            if not el.get("src"):
+                for target in _js_targets(el.text or ""):
+                    add(target, "", None, "frame")
+            continue
+        if tag == "style":
             continue
         if tag in ("a", "area"):
             href = el.get("href")
             text = anchor_text(el) if tag == "a" else norm(el.get("alt") or el.get("title"))
             if href and clean_href(href).lower().startswith("javascript:"):
-                for target in _js_targets(href):
+                targets = _js_targets(href)
+                for target in targets:
                     add(target, text, el)
+                code = None if targets else js_call(clean_href(href)[len("javascript:"):])
+                if code:
+                    add_call(code, text, el)
             else:
                 add(href, text, el)
         elif tag in ("iframe", "frame"):
             title = norm(el.get("title") or el.get("name"))
-            add(el.get("src"), title)
+            add(el.get("src"), title, None, "frame")
             # A document viewer (pdf.js viewer.html?file=..., OFD/全真版 readers) names the
             # document it shows in its query: that document is the thing to keep.
-            inner = viewer_target(absolute(base, el.get("src")))
+            inner = viewer_target(absolute(base, el.get("src"), encoding))
             if inner:
                 add(inner, title)
+        elif tag == "meta" and (el.get("http-equiv") or "").lower() == "refresh":
+            m = _META_REFRESH.match(el.get("content") or "")
+            if m and not m.group(2).isdigit():
+                add(m.group(2), "", None, "frame")
+        elif tag == "select":
+            _select_links(el, add, lambda code, text: add_call(code, text))
         elif tag == "embed" or tag == "object":
             add(el.get("src") or el.get("data"), norm(el.get("title")))
         if not tag:
@@ -189,8 +280,13 @@ def links_in(root: lxml.html.HtmlElement, base: str, *, with_dates: bool = True)
         for name, value in el.attrib.items():
             lname = name.lower()
             if lname.startswith("on"):
-                for target in _js_targets(value):
-                    add(target, anchor_text(el) if tag == "a" else _element_text(el)[:200], el if tag == "a" else None)
+                text = anchor_text(el) if tag == "a" else _element_text(el)[:200]
+                targets = _js_targets(value)
+                for target in targets:
+                    add(target, text, el if tag == "a" else None)
+                code = None if (targets or tag == "select" or lname != "onclick") else js_call(value)
+                if code:
+                    add_call(code, text, el if tag == "a" else None)
             elif lname.startswith("data-") and _URLISH.match(clean_href(value)):
                 add(value, anchor_text(el) if tag == "a" else norm(el.get("title")) or _element_text(el)[:200], el if tag == "a" else None)
     return out

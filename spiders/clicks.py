@@ -1,0 +1,116 @@
+"""Click handlers that call page functions, resolved once the page's scripts are in hand.
+
+A row `onclick="showInfo('123')"` leads somewhere only through `showInfo`, defined in an inline
+script or in a linked one (`/js/common.js`). The linked scripts of the site's hosts are fetched
+once per run and kept (in memory, capped); a page whose handlers need them waits for them, then
+crawler.cms.jscalls runs the handlers and the places they reach are followed like links, with
+the row's text and date. A script that fails to load counts as empty: the handlers that needed
+it then find nothing, which the run's stats record (discovery/calls_unresolved).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from scrapy.http import Request
+
+from crawler import scope
+from crawler.cms import jscalls
+from crawler.cms.model import Extracted, Link
+from crawler.cms.page import absolute
+from crawler.encoding import decode_html
+
+MAX_SCRIPT_BYTES = 1_000_000      # one linked script
+MAX_CACHED_SCRIPTS = 200          # per run
+MAX_CALLS_PER_PAGE = 300
+
+
+@dataclass
+class _Parked:
+    url: str
+    page: Extracted
+    calls: list[Link]
+    depth: int
+    list_root: str | None
+    is_report: bool
+    waiting: set[str] = field(default_factory=set)
+
+
+class _Origin:
+    """What ReportsSpider._follow reads of a response: its URL and meta."""
+
+    def __init__(self, url: str, list_root: str | None):
+        self.url = url
+        self.meta = {"nianbao_list_root": list_root}
+
+
+class ClickResolver:
+    def __init__(self):
+        self.scripts: dict[str, str] = {}           # url -> code ("" when it could not be had)
+        self.parked: dict[str, list[_Parked]] = {}   # script url -> pages waiting for it
+        self.unavailable = False
+
+    def handle(self, spider, url: str, page: Extracted, calls: list[Link], *, depth: int,
+               list_root: str | None, is_report: bool):
+        if self.unavailable or not jscalls.available():
+            self.unavailable = True
+            spider._stat("discovery/calls_unresolved", len(calls))
+            return
+        parked = _Parked(url, page, calls[:MAX_CALLS_PER_PAGE], depth, list_root, is_report)
+        for script in page.scripts:
+            if script in self.scripts:
+                continue
+            if not scope.attachment_in_scope(script, spider.site.allowed_hosts):
+                continue  # a CDN's library defines no site function worth a request
+            parked.waiting.add(script)
+            first = script not in self.parked
+            self.parked.setdefault(script, []).append(parked)
+            if first:
+                if len(self.scripts) + len(self.parked) > MAX_CACHED_SCRIPTS:
+                    self.scripts[script] = ""
+                    continue
+                spider._stat("discovery/scripts_fetched")
+                yield Request(script, callback=spider.parse_script, errback=spider.script_failed,
+                              priority=3000, meta={"nianbao_kind": "script"}, headers={"Referer": url})
+        parked.waiting = {s for s in parked.waiting if s not in self.scripts}
+        if not parked.waiting:
+            for s in page.scripts:
+                if s in self.parked:
+                    self.parked[s] = [p for p in self.parked[s] if p is not parked]
+            yield from self._resolve(spider, parked)
+
+    def script_arrived(self, spider, response):
+        body = response.body[:MAX_SCRIPT_BYTES] if response.status == 200 else b""
+        code, _ = decode_html(body)
+        yield from self._done(spider, response.request.url, code)
+
+    def script_failed(self, spider, failure):
+        spider._stat("discovery/scripts_failed")
+        return list(self._done(spider, failure.request.url, ""))
+
+    def _done(self, spider, script: str, code: str):
+        self.scripts[script] = code
+        for parked in self.parked.pop(script, []):
+            parked.waiting.discard(script)
+            if not parked.waiting:
+                yield from self._resolve(spider, parked)
+
+    def _resolve(self, spider, parked: _Parked):
+        page = parked.page
+        codes = [self.scripts.get(s, "") for s in page.scripts] + [page.inline_js]
+        outcome = jscalls.resolve([c.code or "" for c in parked.calls], codes)
+        for kind, n in outcome.errors.items():
+            spider._stat(f"error/script_{kind}", n)
+        found: list[Link] = []
+        for call, targets in zip(parked.calls, outcome.targets):
+            if not targets:
+                spider._stat("discovery/calls_unresolved")
+            for target in targets:
+                resolved = absolute(page.base or parked.url, target, page.encoding)
+                if resolved:
+                    found.append(Link(resolved, call.text, call.date, "a"))
+        spider._stat("discovery/calls_resolved", len(found))
+        if not found:
+            return
+        more = Extracted(family=page.family, links=found, breadcrumb=page.breadcrumb)
+        yield from spider._follow(_Origin(parked.url, parked.list_root), more, depth=parked.depth,
+                                  is_report=parked.is_report)
