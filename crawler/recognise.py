@@ -102,6 +102,8 @@ _LOOKALIKES: list[tuple[str, re.Pattern[str]]] = [
     ("期中", re.compile(r"上半年|下半年|半年|季度|月报|季报")),
     ("评估", re.compile(r"评估|考核|测评|评议|排名|通报")),
     ("整改", re.compile(r"整改")),
+    # 「关于《…年度报告》有关数据的更正说明」: a notice about a report, not the report.
+    ("更正", re.compile(r"更正(?:说明|声明|公告|启事)?$|勘误|的更正|有关数据的")),
     ("会议", re.compile(r"培训|召开|会议|部署|座谈")),
     ("汇总", re.compile(r"汇总|专栏|列表|一览")),
     ("工作总结", re.compile(r"工作总结|工作计划|实施方案")),
@@ -231,6 +233,36 @@ _PERIOD = [
 ]
 
 
+# The opening of a report as the Regulation has them written: it names the Regulation and itself.
+_OPENING_SELF = re.compile(r"本(?:年度)?报告|本年报|年度报告|年报|工作报告|^一、总体情况")
+_OPENING_LAW = re.compile(r"信息公开条例|《条例》|政府信息公开|政务公开")
+# Openings of what is not a report: a notice asks for reports, a plan or summary names its own kind.
+_OPENING_NOT = re.compile(r"通知如下|现就.{0,30}通知|各(?:乡镇|县|区|市|部门|单位)|工作要点|实施方案|自查|整改|"
+                          r"绩效|考评|考核|法治政府|政务公开工作要点|决算|预算|网站.{0,6}(?:年度报表|报表)")
+_OPENING_YEAR = [
+    re.compile(r"((?:19|20)\d{2})\s*年度?\s*[^。；;]{0,30}?(?:信息公开|政务公开)(?:工作)?(?:年度报告|年报|情况)"),
+    re.compile(r"(?:公布|发布|公开|编制的?|制作)[^。；;]{0,30}?((?:19|20)\d{2})\s*年度?[^。；;]{0,12}?报告"),
+    re.compile(r"(?:公布|发布|编制的?|制作)\s*((?:19|20)\d{2})\s*年"),
+    re.compile(r"^[^。]{0,20}?((?:19|20)\d{2})\s*年(?:度)?\s*[,，]"),
+]
+
+
+def _opening_report_year(text: str) -> int | None:
+    """The year a body says it reports on, when its opening reads as a report's; else None."""
+    head = normalise(text[:900])
+    compact = re.sub(r"\s+", "", head)
+    if not (_OPENING_SELF.search(compact) and _OPENING_LAW.search(compact)) or _OPENING_NOT.search(compact[:300]):
+        return None
+    period = _year_from_text(text)
+    if period is not None:
+        return period
+    for rx in _OPENING_YEAR:
+        m = rx.search(compact)
+        if m and _plausible(int(m.group(1))):
+            return int(m.group(1))
+    return None
+
+
 def _year_from_text(text: str) -> int | None:
     head = normalise(text[:6000])
     for rx in _PERIOD:
@@ -332,6 +364,15 @@ def classify(*, title: str = "", heading: str = "", breadcrumb: str = "", text: 
         if year is not None:
             year_where = where
             break
+
+    if chosen is None and not title.strip() and not (heading or "").strip() and not _looks_like_list(text):
+        # A document known only by its body (a file linked as 「年度报告」, a page with no title):
+        # the statutory opening decides (「根据《中华人民共和国政府信息公开条例》…特向社会公布
+        # 2019年度…年度报告」, 「本年度报告是根据《条例》要求编制」).
+        y = _opening_report_year(text)
+        if y is not None:
+            agency = _agency_from_text(normalise(text[:4000]))
+            return Verdict(True, y, _resolve_agency(agency, default_agency), "opening")
 
     if chosen is None:
         # Breadcrumb says we are in the reports column but nothing names the document:

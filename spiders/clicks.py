@@ -31,7 +31,7 @@ class _Parked:
     calls: list[Link]
     depth: int
     list_root: str | None
-    is_report: bool
+    report: object | None            # the ReportRef of a report page: its files are the report's
     waiting: set[str] = field(default_factory=set)
 
 
@@ -50,12 +50,12 @@ class ClickResolver:
         self.unavailable = False
 
     def handle(self, spider, url: str, page: Extracted, calls: list[Link], *, depth: int,
-               list_root: str | None, is_report: bool):
+               list_root: str | None, report=None):
         if self.unavailable or not jscalls.available():
             self.unavailable = True
             spider._stat("discovery/calls_unresolved", len(calls))
             return
-        parked = _Parked(url, page, calls[:MAX_CALLS_PER_PAGE], depth, list_root, is_report)
+        parked = _Parked(url, page, calls[:MAX_CALLS_PER_PAGE], depth, list_root, report)
         for script in page.scripts:
             if script in self.scripts:
                 continue
@@ -113,4 +113,4 @@ class ClickResolver:
             return
         more = Extracted(family=page.family, links=found, breadcrumb=page.breadcrumb)
         yield from spider._follow(_Origin(parked.url, parked.list_root), more, depth=parked.depth,
-                                  is_report=parked.is_report)
+                                  is_report=parked.report is not None, report=parked.report)

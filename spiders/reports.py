@@ -27,6 +27,10 @@ from crawler.siteconfig import SiteConfig, load_site
 from spiders.clicks import ClickResolver
 
 FRAME_PRIORITY = 60
+JUDGE_MAX_BYTES = 20_000_000
+_REPORT_WORDS = re.compile(r"年度报告|年报|年度報告|年報|工作报告|工作報告|报告|報告")
+# A link whose text is only a file name or a download word: 「附件1.pdf」, 「下载」, 「P020190123.pdf」.
+_PLAIN_FILE = re.compile(r"^(?:(?:点击)?(?:下载)?(?:附件|全文|原文|文件)?\s*\d*|[A-Za-z0-9_\-.]+)\s*[:：]?\s*(?:[\w\-]*\.(?:pdf|docx?|wps|ofd|xlsx?))?$", re.I)
 # A plain page with fewer links than this and less visible text is starved (see _starved).
 STARVED_LINKS = 3
 STARVED_TEXT = 200
@@ -69,6 +73,21 @@ def _content_type(response) -> str | None:
     return response.headers.get("Content-Type", b"").decode("latin-1") or None
 
 
+def _is_document(response, content_type: str | None) -> bool:
+    """The bytes are a document a report can be (PDF, Word, WPS, spreadsheet, OFD, RTF, HTML, text)
+    of the kind the name or type promises: crawler.textract.detect_kind says None for bytes that
+    are none of them, and a page answering for a binary document's name is an error page."""
+    from crawler.filenames import filename_from_headers
+    from crawler.textract import detect_kind
+
+    cd = response.headers.get("Content-Disposition")
+    filename = filename_from_headers(cd, response.url) if cd else None
+    kind = detect_kind(response.body, content_type=content_type, filename=filename, url=response.url)
+    if kind is None:
+        return False
+    return not (kind == "html" and links.is_attachment(response.url))
+
+
 def _browser_version(page) -> str | None:
     try:
         return f"chromium {page.context.browser.version}" if page is not None else None
@@ -105,6 +124,7 @@ class ReportsSpider(scrapy.Spider):
         self.budget_hit = False
         self.memory = render_rules.RenderMemory()
         self.clicks = ClickResolver()
+        self.judged: set[str] = set()   # vaguely linked files fetched to be judged by their text
 
     # -- wiring --------------------------------------------------------------------------
     @property
@@ -123,7 +143,7 @@ class ReportsSpider(scrapy.Spider):
                 yield req
 
     def _page_request(self, url: str, *, depth: int, text: str, source: str | None,
-                      priority: int = 0, list_root: str | None = None) -> Request | None:
+                      priority: int = 0, list_root: str | None = None, date: str | None = None) -> Request | None:
         url = links.canonical_url(url)
         if url in self.scheduled:
             return None
@@ -135,7 +155,7 @@ class ReportsSpider(scrapy.Spider):
             return None
         self.scheduled.add(url)
         meta = {"nianbao_depth": depth, "nianbao_text": text, "nianbao_source": source,
-                "nianbao_list_root": list_root}
+                "nianbao_list_root": list_root, "nianbao_date": date}
         headers = {"Referer": source} if source else None
         if render_rules.should_render(self.render_mode, is_file=False, remembered=self.memory.needs_browser(url)):
             self._stat("render/planned")
@@ -309,7 +329,8 @@ class ReportsSpider(scrapy.Spider):
         elif page.script_built:
             self._stat("render/needed_but_never")
 
-        report = self._report_for_page(response.url, page, link_text, body_text)
+        report = self._report_for_page(response.url, page, link_text, body_text,
+                                       response.meta.get("nianbao_date"))
         if report is None and not rendered and response.request.method == "GET":
             # Every page on the way is kept too (is_report false): it is the provenance of the
             # reports it lists, and what lets a recrawl revalidate it instead of downloading it.
@@ -324,7 +345,8 @@ class ReportsSpider(scrapy.Spider):
                     out.append(self._file_request(links.canonical_url(link.url), report=report, source=response.url))
 
         # Followed lazily: a list of 10,000 links must not become 10,000 requests at once.
-        return out, report, page, self._follow(response, page, depth=depth, is_report=report is not None)
+        return out, report, page, self._follow(response, page, depth=depth, is_report=report is not None,
+                                               report=report)
 
     def _starved(self, page) -> bool:
         """The yield says a browser is needed, whatever the markup is named: the plain page leaves
@@ -375,10 +397,53 @@ class ReportsSpider(scrapy.Spider):
     def script_failed(self, failure):
         return self.clicks.script_failed(self, failure)
 
+    def _vague_report_link(self, text: str, verdict, page) -> bool:
+        """A file link that may be a report though its text names no year (or nothing at all):
+        report words without a year, or a report context (the page is a report column or a
+        report-like list) and a text that is not a look-alike's."""
+        if verdict.reason.startswith("lookalike") or recognise.lookalike(text or ""):
+            return False
+        if verdict.reason == "no-year":
+            return True
+        context = " ".join((page.heading or "", page.title or "", page.breadcrumb or ""))
+        in_report_context = bool(_REPORT_WORDS.search(context)) and not recognise.lookalike(page.heading or page.title or "")
+        return in_report_context and (not text or bool(_REPORT_WORDS.search(text) or _PLAIN_FILE.match(text)))
+
+    def _judged(self, response, content_type, judge: dict) -> ReportRef | None:
+        """The report a vaguely linked file is, from its own text; None for a look-alike."""
+        from crawler.textract import extract_text
+
+        text = extract_text(response.body[:JUDGE_MAX_BYTES], content_type=content_type, url=response.url) or ""
+        verdict = recognise.classify(text=text[:TEXT_FOR_RECOGNITION], breadcrumb=judge.get("breadcrumb") or "",
+                                     url=response.url, default_agency=self.site.agency)
+        if not (verdict.is_report and verdict.year):
+            self._stat("judge/not_reports")
+            return None
+        self._stat("judge/reports")
+        canonical = links.canonical_url(response.url)
+        if canonical not in self.reports_seen:
+            self.reports_seen.add(canonical)
+            self._stat("reports")
+        first_line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+        title = first_line if len(first_line) <= 80 and recognise.lookalike(first_line) is None else judge.get("text", "")
+        agency = attribution.resolve_agency(named=verdict.agency, publisher=None, breadcrumb=judge.get("breadcrumb") or "",
+                                            site_agency=self.site.agency, directory=self.site.hints.directory)
+        return ReportRef(agency=agency, year=verdict.year, title=(title or judge.get("text") or "").strip(), url=canonical)
+
     def parse_file(self, response):
         self._stat("files")
         content_type = _content_type(response)
         report = response.meta["nianbao_report"]
+        judge = response.meta.get("nianbao_judge")
+        if judge is not None and _is_document(response, content_type):
+            report = self._judged(response, content_type, judge)
+        if report is not None and not _is_document(response, content_type):
+            # Named a document, but the bytes are none (noise behind a .pdf name, an error page
+            # answering for a .doc): kept as fetched, never counted as the report.
+            self._stat("files_not_documents")
+            self.logger.warning("%s: %s is not the document it is named as; archived, not a report",
+                                self.site.id, response.url)
+            report = None
         yield self._file_item(response, kind="attachment", report=report,
                               source=response.meta.get("nianbao_source"), content_type=content_type)
 
@@ -400,7 +465,8 @@ class ReportsSpider(scrapy.Spider):
         self.logger.warning("%s: %s fetching %s", self.site.id, kind, request.url)
 
     # -- decisions applied ---------------------------------------------------------------
-    def _report_for_page(self, url: str, page, link_text: str, body_text: str) -> ReportRef | None:
+    def _report_for_page(self, url: str, page, link_text: str, body_text: str,
+                         link_date: str | None = None) -> ReportRef | None:
         default = self.site.agency
         candidates = [
             recognise.classify(title=page.heading or page.title, breadcrumb=page.breadcrumb, url=url,
@@ -421,6 +487,11 @@ class ReportsSpider(scrapy.Spider):
                 return None
             verdict = recognise.classify(heading=page.heading, breadcrumb=page.breadcrumb, text=body_text,
                                          url=url, default_agency=default)
+            if not verdict.is_report and any(v.reason == "no-year" for v in candidates) and link_date:
+                # 「政府信息公开工作年度报告」 and nothing else dates it: reports cover the year
+                # before the one they are published in (due by 31 January, by 31 March before 2019).
+                verdict = recognise.Verdict(True, int(link_date[:4]) - 1, None, "published-year")
+                self._stat("judge/year_from_date")
             if not verdict.is_report:
                 return None
             title = page.heading or link_text or page.title
@@ -435,7 +506,7 @@ class ReportsSpider(scrapy.Spider):
             self._stat("reports")
         return ReportRef(agency=agency, year=verdict.year, title=title.strip(), url=canonical)
 
-    def _follow(self, response, page, *, depth: int, is_report: bool):
+    def _follow(self, response, page, *, depth: int, is_report: bool, report: ReportRef | None = None):
         list_root = response.meta.get("nianbao_list_root") or response.url
         for follow in page.pages:
             count = self.list_pages.get(list_root, 0)
@@ -495,6 +566,20 @@ class ReportsSpider(scrapy.Spider):
                         self.reports_seen.add(canonical)
                         self._stat("reports")
                     yield self._file_request(canonical, report=report, source=response.url)
+                elif report is not None and scope.attachment_in_scope(url, self.site.allowed_hosts):
+                    # A file of a report page reached through a click handler: the page's file.
+                    yield self._file_request(links.canonical_url(url), report=report, source=response.url)
+                elif self._vague_report_link(link.text, verdict, page) and \
+                        scope.attachment_in_scope(url, self.site.allowed_hosts):
+                    # 「年度报告.pdf」 in a report column: only the file's own text can tell.
+                    canonical = links.canonical_url(url)
+                    if canonical not in self.judged:
+                        self.judged.add(canonical)
+                        self._stat("judge/files_fetched")
+                        req = self._file_request(canonical, report=None, source=response.url)
+                        req.meta["nianbao_judge"] = {"text": link.text, "date": link.date,
+                                                     "breadcrumb": page.breadcrumb}
+                        yield req
                 continue
             if not scope.in_scope(url, self.site.allowed_hosts):
                 continue
@@ -518,14 +603,14 @@ class ReportsSpider(scrapy.Spider):
             if score <= 0:
                 continue
             req = self._page_request(url, depth=depth + 1, text=link.text, source=response.url,
-                                     priority=int(score * 10) - depth)
+                                     priority=int(score * 10) - depth, date=link.date)
             if req is not None:
                 if link.via != "a":
                     self._stat(f"discovery/{link.via}")
                 yield req
         if calls:
             yield from self.clicks.handle(self, response.url, page, calls, depth=depth, list_root=list_root,
-                                          is_report=is_report)
+                                          report=report)
 
     def _form_request(self, follow, *, depth: int, source: str, list_root: str | None):
         key = follow.key or f"{follow.method} {follow.url} {sorted((follow.formdata or {}).items())}"

@@ -77,9 +77,14 @@ def base_url(root: lxml.html.HtmlElement, url: str) -> str:
     return url
 
 
+_HREF_DROP = re.compile(r"[\t\n\r\u00a0\u200b\ufeff]+")
+
+
 def clean_href(href: str | None) -> str:
-    # Templates leave newlines, tabs and nbsp inside attribute values.
-    return _WS.sub("", href or "").strip()
+    """An attribute value as a browser reads a URL from it: whitespace around it stripped, tabs
+    and newlines inside it (templates leave them) removed, inner spaces kept (they are part of
+    the file name and are sent as %20)."""
+    return _HREF_DROP.sub("", (href or "").strip(" \t\n\r\f\u00a0\u3000"))
 
 
 # Characters a URL keeps as they are; everything else (raw Chinese, spaces) is percent-encoded.
