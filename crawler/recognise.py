@@ -264,7 +264,8 @@ def _opening_report_year(text: str) -> int | None:
 
 
 def _year_from_text(text: str) -> int | None:
-    head = normalise(text[:6000])
+    # Without whitespace: a PDF's text breaks its lines inside words (「2014年政府信息公开\n工作情况」).
+    head = re.sub(r"\s+", "", normalise(text[:6000]))
     for rx in _PERIOD:
         m = rx.search(head)
         if m and _plausible(int(m.group(1))):
@@ -310,8 +311,8 @@ def _lead(text: str, n: int = 4) -> list[str]:
         line = re.sub(r"\[bookmark:[^\]]*\]", "", raw).strip()
         if not line:
             continue
-        if len(line) > 80:
-            break
+        if len(line) > 80 or re.search(r"[，。；！？]", line):
+            break  # a sentence: the title, if the file has one, is above it
         lines.append(line)
         if len(lines) >= n:
             break

@@ -15,7 +15,7 @@ from scrapy.http import Request
 
 from crawler import scope
 from crawler.cms import jscalls
-from crawler.cms.model import Extracted, Link
+from crawler.cms.model import Extracted, Follow, Link, dedupe_follows
 from crawler.cms.page import absolute
 from crawler.encoding import decode_html
 
@@ -97,20 +97,48 @@ class ClickResolver:
     def _resolve(self, spider, parked: _Parked):
         page = parked.page
         codes = [self.scripts.get(s, "") for s in page.scripts] + [page.inline_js]
-        outcome = jscalls.resolve([c.code or "" for c in parked.calls], codes)
+        outcome = jscalls.resolve([c.code or "" for c in parked.calls], codes, page.forms)
         for kind, n in outcome.errors.items():
             spider._stat(f"error/script_{kind}", n)
         found: list[Link] = []
+        forms_found: list[Follow] = []
         for call, targets in zip(parked.calls, outcome.targets):
             if not targets:
                 spider._stat("discovery/calls_unresolved")
             for target in targets:
+                if target.startswith("__form__:"):
+                    follow = _form_follow(target, call.text, page.encoding)
+                    if follow is not None:
+                        forms_found.append(follow)
+                    continue
                 resolved = absolute(page.base or parked.url, target, page.encoding)
                 if resolved:
                     found.append(Link(resolved, call.text, call.date, "a"))
-        spider._stat("discovery/calls_resolved", len(found))
-        if not found:
+        spider._stat("discovery/calls_resolved", len(found) + len(forms_found))
+        if not found and not forms_found:
             return
-        more = Extracted(family=page.family, links=found, breadcrumb=page.breadcrumb)
+        more = Extracted(family=page.family, links=found, pages=dedupe_follows(forms_found),
+                         breadcrumb=page.breadcrumb, heading=page.heading, title=page.title)
         yield from spider._follow(_Origin(parked.url, parked.list_root), more, depth=parked.depth,
                                   is_report=parked.report is not None, report=parked.report)
+
+
+def _form_follow(target: str, text: str, encoding: str | None) -> Follow | None:
+    """The request a handler's form submission makes: a GET URL or a POST (a pager's next page)."""
+    import json
+    from urllib.parse import urlencode, urlsplit, urlunsplit
+
+    try:
+        form = json.loads(target[len("__form__:"):])
+        action, method, fields = form["action"], form["method"].lower(), dict(form["fields"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if not action.startswith(("http://", "https://")):
+        return None
+    if method == "post":
+        key = f"form POST {action} {sorted(fields.items())}"
+        return Follow(action, method="POST", formdata=fields, kind="list", key=key, text=text)
+    parts = urlsplit(action)
+    url = urlunsplit((parts.scheme, parts.netloc, parts.path,
+                      urlencode(list(fields.items()), encoding=encoding or "utf-8", errors="replace"), ""))
+    return Follow(url, kind="list", key=url, text=text)

@@ -112,6 +112,7 @@ def extract(url: str, text: str, *, content_type: str = "text/html", encoding: s
         # Handlers call page functions: keep where they are defined, for crawler.cms.jscalls.
         extracted.scripts = [u for u in (absolute(base, s.get("src"), encoding) for s in root.iter("script")
                                          if s.get("src")) if u][:MAX_SCRIPTS]
+        extracted.forms = forms.describe(root, base, encoding)
         extracted.inline_js = "\n;\n".join(s.text or "" for s in root.iter("script")
                                             if not s.get("src") and (s.get("type") or "javascript").lower()
                                             .endswith("javascript"))[:MAX_INLINE_JS]

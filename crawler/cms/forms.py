@@ -174,3 +174,16 @@ def get_forms(root: lxml.html.HtmlElement, base: str, encoding: str | None = Non
             url = urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
             out.append(Follow(url, kind="list", key=url, text=text))
     return out
+
+
+def describe(root: lxml.html.HtmlElement, base: str, encoding: str | None = None) -> list[dict]:
+    """The page's forms as a script sees them (id, name, action, method, current fields), for
+    click handlers that fill a hidden form and submit it (goPage(3), searchByYear(2016))."""
+    out = []
+    for form in root.iter("form"):
+        action = absolute(base, form.get("action") or base, encoding) or base
+        out.append({"id": form.get("id") or "", "name": form.get("name") or "", "action": action,
+                    "method": (form.get("method") or "get").lower(), "fields": _fields(form)})
+        if len(out) >= 20:
+            break
+    return out

@@ -54,6 +54,37 @@ function __rec(path) {
   });
 }
 var __location = __rec('location');
+var __forms = [];
+function __mkform(f) {
+  var o = {action: f.action, method: f.method, id: f.id, name: f.name, elements: {}};
+  Object.keys(f.fields).forEach(function (k) { var el = {name: k, value: f.fields[k]}; o.elements[k] = el; o[k] = el; });
+  o.submit = function () {
+    var data = {};
+    Object.keys(o.elements).forEach(function (k) { data[k] = String(o.elements[k].value); });
+    __nav.push('__form__:' + JSON.stringify({action: String(o.action || ''), method: String(o.method || 'get'), fields: data}));
+  };
+  return o;
+}
+function __setforms(list) {
+  __forms = list.map(__mkform);
+  __forms.forEach(function (f) { if (f.name) __forms[f.name] = f; });
+}
+function __formby(key) {
+  for (var i = 0; i < __forms.length; i++) if (__forms[i].id === key || __forms[i].name === key) return __forms[i];
+  return null;
+}
+var __document = new Proxy({}, {
+  get: function (t, k) {
+    if (k === 'forms') return __forms;
+    if (k === 'getElementById' || k === 'querySelector') return function (id) {
+      var f = __formby(String(id).replace(/^#/, '')); return f || __rec('document.element');
+    };
+    if (k === 'getElementsByName') return function (n) { var f = __formby(String(n)); return f ? [f] : [__rec('document.element')]; };
+    if (typeof k === 'string' && __formby(k)) return __formby(k);
+    return __rec('document.' + String(k));
+  },
+  set: function (t, k, v) { if (typeof v === 'string' && /^(location|URL)$/.test(String(k))) __nav.push(v); return true; }
+});
 var __names = {window: 1, self: 1, top: 1, parent: 1, document: 1, location: 1};
 var __scope = new Proxy({}, {
   has: function (t, k) {
@@ -64,6 +95,7 @@ var __scope = new Proxy({}, {
   get: function (t, k) {
     if (k === Symbol.unscopables) return undefined;
     if (k === 'location') return __location;
+    if (k === 'document') return __document;
     if (k === 'window' || k === 'self' || k === 'top' || k === 'parent') return __window;
     return __rec(String(k));
   },
@@ -76,6 +108,7 @@ var __scope = new Proxy({}, {
 var __window = new Proxy(globalThis, {
   get: function (t, k) {
     if (k === 'location') return __location;
+    if (k === 'document') return __document;
     if (typeof k === 'string' && k in globalThis) return globalThis[k];
     return __rec('window.' + String(k));
   },
@@ -99,7 +132,7 @@ _URLISH = re.compile(r"^(?:https?://|//|/|\.{1,2}/|[\w\-%.\u4e00-\u9fff]+(?:/|\.
 
 @dataclass
 class Outcome:
-    targets: list[list[str]]                 # per call, the URL strings it navigated to
+    targets: list[list[str]]   # per call, the URL strings it navigated to ("__form__:{json}" for a submitted form)
     errors: dict[str, int] = field(default_factory=dict)   # "timeout", "script", "RangeError", ...
 
 
@@ -114,7 +147,7 @@ def available() -> bool:
 _POOL = None
 
 
-def resolve(calls: list[str], scripts: list[str]) -> Outcome:
+def resolve(calls: list[str], scripts: list[str], forms: list[dict] | None = None) -> Outcome:
     """Run scripts (inline and linked, in page order), then each handler; the URLs each reached.
 
     mini-racer refuses its time limits inside a running event loop (the crawl's reactor), so
@@ -126,13 +159,13 @@ def resolve(calls: list[str], scripts: list[str]) -> Outcome:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return _resolve(calls, scripts)
+        return _resolve(calls, scripts, forms or [])
     if _POOL is None:
         _POOL = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="jscalls")
-    return _POOL.submit(_resolve, calls, scripts).result()
+    return _POOL.submit(_resolve, calls, scripts, forms or []).result()
 
 
-def _resolve(calls: list[str], scripts: list[str]) -> Outcome:
+def _resolve(calls: list[str], scripts: list[str], forms: list[dict]) -> Outcome:
     from py_mini_racer import MiniRacer
     from py_mini_racer import JSEvalException, JSTimeoutException
 
@@ -148,6 +181,9 @@ def _resolve(calls: list[str], scripts: list[str]) -> Outcome:
         except Exception:  # older builds: the time limits still bound the work
             pass
         ctx.eval(_PRELUDE)
+        # The page's forms, so that goPage(3) setting a hidden field and calling submit() is the
+        # request it makes (recorded as __form__:{action, method, fields}).
+        ctx.eval(f"__setforms({json.dumps(forms[:20], ensure_ascii=False)})")
         spent = 0
         budget_chars = MAX_SCRIPT_CHARS
         for code in scripts:
@@ -187,6 +223,8 @@ def _resolve(calls: list[str], scripts: list[str]) -> Outcome:
             for value in found:
                 if isinstance(value, str) and value.startswith("__error__:"):
                     err(value.split(":", 1)[1] or "error")
+                elif isinstance(value, str) and value.startswith("__form__:"):
+                    urls.append(value)
                 elif isinstance(value, str) and _URLISH.match(value.strip()):
                     urls.append(value.strip())
             targets.append(urls)

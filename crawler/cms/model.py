@@ -49,6 +49,7 @@ class Extracted:
     encoding: str | None = None  # the page's own encoding, for URLs built later (handlers)
     base: str | None = None      # <base href> when the page has one
     script_count: int = 0        # <script> elements, linked or inline
+    forms: list[dict] = field(default_factory=list)  # forms as handlers see them (crawler.cms.forms.describe)
 
 
 def dedupe_links(links: list[Link]) -> list[Link]:
