@@ -57,6 +57,8 @@ class Budget(Strict):
     max_pages: int = Field(default=3000, ge=1, description="pages fetched per run, attachments excluded")
     max_depth: int = Field(default=8, ge=0, le=50, description="link hops from a start URL")
     max_list_pages: int = Field(default=300, ge=1, description="pagination pages followed per list")
+    widen_pages: int = Field(default=300, ge=0, le=100_000,
+                             description="requests per widening stage when a walk yields too few reports (0: never widen)")
 
 
 class Revisit(Strict):

@@ -12,6 +12,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import FormRequest, Request
 
 from crawler import analyses, attribution, cms, env, links, recognise, scope
@@ -25,6 +27,7 @@ from crawler.logs import quiet_expected_failures
 from crawler.rendering import click_next, render_meta, use_bundled_suffix_list
 from crawler.siteconfig import SiteConfig, load_site
 from spiders.clicks import ClickResolver
+from spiders.widening import Widening
 
 FRAME_PRIORITY = 60
 JUDGE_MAX_BYTES = 20_000_000
@@ -73,6 +76,32 @@ def _content_type(response) -> str | None:
     return response.headers.get("Content-Type", b"").decode("latin-1") or None
 
 
+# Files a report page may link that are another document, not a part of the report: the blank
+# template, an interpretation, a notice, a plan. (Its 统计表 and 附表 are parts of it.)
+_FOREIGN_KINDS = frozenset({"格式", "解读", "通知", "工作要点", "网站年报", "法治政府", "预决算", "公开指南"})
+
+
+def _foreign_attachment(text: str | None) -> bool:
+    return recognise.lookalike(text or "") in _FOREIGN_KINDS
+
+
+def _list_shape(page, *, loose: bool = False) -> bool:
+    """The page's main content is a list of links: dated items that read as reports (two or
+    more, or any beside a pager) making up a good share of what the page shows. loose: any
+    five dated items that make up most of the page (enough to refuse a body-only verdict)."""
+    dated = [ln for ln in page.links if ln.date]
+    if not dated:
+        return False
+    shown = max(1, len(page.text or ""))
+    share = sum(len(ln.text) for ln in dated) / shown
+    reportish = [ln for ln in dated if _REPORT_WORDS.search(ln.text or "")]
+    if len(reportish) >= 3 or (reportish and page.pages and share >= 0.15):
+        return True
+    if len(reportish) >= 2 and share >= 0.25:
+        return True
+    return loose and len(dated) >= 5 and share >= 0.3
+
+
 def _is_document(response, content_type: str | None) -> bool:
     """The bytes are a document a report can be (PDF, Word, WPS, spreadsheet, OFD, RTF, HTML, text)
     of the kind the name or type promises: crawler.textract.detect_kind says None for bytes that
@@ -85,6 +114,8 @@ def _is_document(response, content_type: str | None) -> bool:
     kind = detect_kind(response.body, content_type=content_type, filename=filename, url=response.url)
     if kind is None:
         return False
+    if kind == "pdf" and b"%%EOF" not in response.body[-4096:]:
+        return False  # a PDF ends with its trailer: noise or a cut-off download behind the header
     return not (kind == "html" and links.is_attachment(response.url))
 
 
@@ -124,7 +155,25 @@ class ReportsSpider(scrapy.Spider):
         self.budget_hit = False
         self.memory = render_rules.RenderMemory()
         self.clicks = ClickResolver()
+        self.widening = Widening()
+        self.report_years: set[int] = set()   # years of the reports found so far (widening)
         self.judged: set[str] = set()   # vaguely linked files fetched to be judged by their text
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
+        return spider
+
+    def on_idle(self):
+        """The plain walk is over. A site is expected to have reports: when it ended with none,
+        or with far fewer years than the site's dates suggest, widen once before giving up."""
+        requests = self.widening.next_stage(self)
+        if not requests:
+            return
+        for request in requests:
+            self.crawler.engine.crawl(request)
+        raise DontCloseSpider
 
     # -- wiring --------------------------------------------------------------------------
     @property
@@ -165,7 +214,9 @@ class ReportsSpider(scrapy.Spider):
         return Request(url, callback=self.parse_page, errback=self.on_error, priority=priority,
                        meta={**meta, "nianbao_kind": "page"}, headers=headers)
 
-    def _file_request(self, url: str, *, report: ReportRef, source: str) -> Request:
+    def _file_request(self, url: str, *, report: ReportRef | None, source: str) -> Request:
+        if report is not None:
+            self.report_years.add(report.year)
         return Request(url, callback=self.parse_file, errback=self.on_error, priority=2000,
                        meta={"nianbao_report": report, "nianbao_source": source, "nianbao_kind": "file"},
                        headers={"Referer": source})
@@ -336,12 +387,16 @@ class ReportsSpider(scrapy.Spider):
             # reports it lists, and what lets a recrawl revalidate it instead of downloading it.
             out.append(self._file_item(response, kind="page", report=None, source=source,
                                        content_type=content_type, analysis=analysis))
+        if report is None and not rendered:
+            self.widening.walked_page(response.url)
         if report is not None:
+            self.report_years.add(report.year)
             if not rendered:
                 out.append(self._file_item(response, kind="page", report=report, source=source,
                                            content_type=content_type, analysis=analysis))
             for link in page.links:
-                if links.is_attachment(link.url) and scope.attachment_in_scope(link.url, self.site.allowed_hosts):
+                if links.is_attachment(link.url) and scope.attachment_in_scope(link.url, self.site.allowed_hosts) \
+                        and not _foreign_attachment(link.text):
                     out.append(self._file_request(links.canonical_url(link.url), report=report, source=response.url))
 
         # Followed lazily: a list of 10,000 links must not become 10,000 requests at once.
@@ -437,6 +492,8 @@ class ReportsSpider(scrapy.Spider):
         judge = response.meta.get("nianbao_judge")
         if judge is not None and _is_document(response, content_type):
             report = self._judged(response, content_type, judge)
+            if report is not None:
+                self.report_years.add(report.year)
         if report is not None and not _is_document(response, content_type):
             # Named a document, but the bytes are none (noise behind a .pdf name, an error page
             # answering for a .doc): kept as fetched, never counted as the report.
@@ -477,10 +534,16 @@ class ReportsSpider(scrapy.Spider):
         verdict = next((v for v in candidates if v.is_report), None)
         titled_by = [page.heading or page.title, link_text, page.title]
         title = titled_by[candidates.index(verdict)] if verdict else ""
+        listing = _list_shape(page)
+        if listing:
+            # A list is never a report, however its title reads (a year's sub-column titled
+            # 「2021年政府信息公开工作年度报告」, a tab page, page 4 of the 年报 column).
+            self._stat("list_pages")
+            return None
         if verdict is None:
             # Only an article, never a list, may be recognised from its body alone.
             report_links = sum(1 for ln in page.links if links.classify_title(ln.text).is_report)
-            if report_links >= LIST_PAGE_REPORT_LINKS:
+            if report_links >= LIST_PAGE_REPORT_LINKS or _list_shape(page, loose=True):
                 return None
             vetoed = any(v.reason.startswith("lookalike") for v in candidates)
             if vetoed:
@@ -566,7 +629,8 @@ class ReportsSpider(scrapy.Spider):
                         self.reports_seen.add(canonical)
                         self._stat("reports")
                     yield self._file_request(canonical, report=report, source=response.url)
-                elif report is not None and scope.attachment_in_scope(url, self.site.allowed_hosts):
+                elif report is not None and scope.attachment_in_scope(url, self.site.allowed_hosts) \
+                        and not _foreign_attachment(link.text):
                     # A file of a report page reached through a click handler: the page's file.
                     yield self._file_request(links.canonical_url(url), report=report, source=response.url)
                 elif self._vague_report_link(link.text, verdict, page) and \
@@ -601,7 +665,9 @@ class ReportsSpider(scrapy.Spider):
             if link.via == "option" and score <= 0 and recognise.parse_year(link.text):
                 score = 6.0  # 「2016年度」 in a navigating year picker: a year of the list
             if score <= 0:
+                self.widening.consider(link, depth=depth + 1, source=response.url)
                 continue
+            self.widening.saw(link)
             req = self._page_request(url, depth=depth + 1, text=link.text, source=response.url,
                                      priority=int(score * 10) - depth, date=link.date)
             if req is not None:

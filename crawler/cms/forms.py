@@ -111,7 +111,8 @@ def postbacks(root: lxml.html.HtmlElement, base: str, encoding: str | None = Non
         target = m.group(1) if m.group(1) is not None else m.group(3)
         argument = m.group(2) if m.group(2) is not None else m.group(4)
         text = anchor_text(el) if el.tag == "a" else norm(el.get("value") or el.text_content())[:100]
-        add(_form_of(el) or default_form, target, argument, text)
+        form = _form_of(el)
+        add(form if form is not None else default_form, target, argument, text)
 
     # DropDownList AutoPostBack: each option is posted back with the select as the target.
     for select in root.iter("select"):
@@ -123,7 +124,8 @@ def postbacks(root: lxml.html.HtmlElement, base: str, encoding: str | None = Non
             value = opt.get("value")
             if value is None or opt.get("selected") is not None:
                 continue
-            add(_form_of(select) or default_form, name, "", norm(opt.text_content()), {name: value})
+            form = _form_of(select)
+            add(form if form is not None else default_form, name, "", norm(opt.text_content()), {name: value})
     return out
 
 
