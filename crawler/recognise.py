@@ -235,7 +235,7 @@ _PERIOD = [
 
 # The opening of a report as the Regulation has them written: it names the Regulation and itself.
 _OPENING_SELF = re.compile(r"本(?:年度)?报告|本年报|年度报告|年报|工作报告|^一、总体情况")
-_OPENING_LAW = re.compile(r"信息公开条例|《条例》|政府信息公开|政务公开")
+_OPENING_LAW = re.compile(r"信息公开条例|《条例》|向社会(?:公开|公布)")
 # Openings of what is not a report: a notice asks for reports, a plan or summary names its own kind.
 _OPENING_NOT = re.compile(r"通知如下|现就.{0,30}通知|各(?:乡镇|县|区|市|部门|单位)|工作要点|实施方案|自查|整改|"
                           r"绩效|考评|考核|法治政府|政务公开工作要点|决算|预算|网站.{0,6}(?:年度报表|报表)")
@@ -251,7 +251,9 @@ def _opening_report_year(text: str) -> int | None:
     """The year a body says it reports on, when its opening reads as a report's; else None."""
     head = normalise(text[:900])
     compact = re.sub(r"\s+", "", head)
-    if not (_OPENING_SELF.search(compact) and _OPENING_LAW.search(compact)) or _OPENING_NOT.search(compact[:300]):
+    overview = compact.startswith("一、总体情况")
+    law = _OPENING_LAW.search(compact) if not overview else re.search(r"条例|信息公开|政务公开", compact[:300])
+    if not (_OPENING_SELF.search(compact) and law) or _OPENING_NOT.search(compact[:300]):
         return None
     period = _year_from_text(text)
     if period is not None:

@@ -85,6 +85,13 @@ def _foreign_attachment(text: str | None) -> bool:
     return recognise.lookalike(text or "") in _FOREIGN_KINDS
 
 
+def _links_onward(page, url: str, text: str) -> bool:
+    want = re.sub(r"\s+", "", text or "")
+    here = links.canonical_url(url)
+    return bool(want) and any(re.sub(r"\s+", "", ln.text or "") == want and ln.url and links.canonical_url(ln.url) != here
+                              for ln in page.links)
+
+
 def _list_shape(page, *, loose: bool = False) -> bool:
     """The page's main content is a list of links: dated items that read as reports (two or
     more, or any beside a pager) making up a good share of what the page shows. loose: any
@@ -534,6 +541,10 @@ class ReportsSpider(scrapy.Spider):
         verdict = next((v for v in candidates if v.is_report), None)
         titled_by = [page.heading or page.title, link_text, page.title]
         title = titled_by[candidates.index(verdict)] if verdict else ""
+        if verdict is not None and candidates.index(verdict) == 1 and _links_onward(page, url, link_text):
+            # The link's words name a report this page links to in turn (a column page reached
+            # by the newest report's title): the report is further on.
+            return None
         listing = _list_shape(page)
         if listing:
             # A list is never a report, however its title reads (a year's sub-column titled
@@ -585,6 +596,7 @@ class ReportsSpider(scrapy.Spider):
                 # A post-back pager: the answer is a page of the list like any other.
                 req = self._form_request(follow, depth=depth, source=response.url, list_root=list_root)
                 if req is not None:
+                    req.meta["nianbao_script_parent"] = response.meta.get("nianbao_script_parent")
                     yield req
                 continue
             if follow.kind == "api" or follow.method != "GET":
@@ -606,6 +618,8 @@ class ReportsSpider(scrapy.Spider):
                 req = self._page_request(follow.url, depth=depth, text="", source=response.url,
                                          priority=400, list_root=list_root)
                 if req is not None:
+                    if response.meta.get("nianbao_script_parent"):
+                        req.meta["nianbao_script_parent"] = response.meta["nianbao_script_parent"]
                     yield req
 
         calls = []
@@ -655,6 +669,7 @@ class ReportsSpider(scrapy.Spider):
                 req = self._page_request(url, depth=depth, text=link.text, source=response.url,
                                          priority=FRAME_PRIORITY - depth)
                 if req is not None:
+                    req.meta["nianbao_script_parent"] = response.url
                     self._stat("discovery/frames")
                     yield req
                 continue
@@ -674,9 +689,12 @@ class ReportsSpider(scrapy.Spider):
                 if link.via != "a":
                     self._stat(f"discovery/{link.via}")
                 yield req
+        script_parent = response.meta.get("nianbao_script_parent")
+        if page.scripts or page.inline_js:
+            self.clicks.remember(response.url, page, script_parent)
         if calls:
             yield from self.clicks.handle(self, response.url, page, calls, depth=depth, list_root=list_root,
-                                          report=report)
+                                          report=report, parent=script_parent)
 
     def _form_request(self, follow, *, depth: int, source: str, list_root: str | None):
         key = follow.key or f"{follow.method} {follow.url} {sorted((follow.formdata or {}).items())}"

@@ -108,8 +108,9 @@ def extract(url: str, text: str, *, content_type: str = "text/html", encoding: s
         base=base if base != url else None,
         script_count=sum(1 for _ in root.iter("script")),
     )
-    if any(link.via == "call" for link in extracted.links):
-        # Handlers call page functions: keep where they are defined, for crawler.cms.jscalls.
+    if any(link.via in ("call", "frame") for link in extracted.links):
+        # Handlers call page functions: keep where they are defined, for crawler.cms.jscalls (a
+        # frameset's or shell's scripts too: its frames call parent.searchPage(...)).
         extracted.scripts = [u for u in (absolute(base, s.get("src"), encoding) for s in root.iter("script")
                                          if s.get("src")) if u][:MAX_SCRIPTS]
         extracted.forms = forms.describe(root, base, encoding)

@@ -54,6 +54,30 @@ function __rec(path) {
   });
 }
 var __location = __rec('location');
+function __qs(o) {
+  if (typeof o === 'string') return o;
+  if (!o || typeof o !== 'object') return '';
+  return Object.keys(o).map(function (k) { return encodeURIComponent(k) + '=' + encodeURIComponent(String(o[k])); }).join('&');
+}
+function __xhr(method, url, body) {
+  __nav.push('__xhr__:' + JSON.stringify({method: String(method || 'GET').toUpperCase(), url: String(url), body: __qs(body)}));
+}
+function XMLHttpRequest() { this._m = 'GET'; this._u = ''; }
+XMLHttpRequest.prototype.open = function (m, u) { this._m = m; this._u = u; };
+XMLHttpRequest.prototype.send = function (b) { __xhr(this._m, this._u, b); };
+XMLHttpRequest.prototype.setRequestHeader = function () {};
+function ActiveXObject() { return new XMLHttpRequest(); }
+var __jq = function () { return __rec('$()'); };
+__jq.ajax = function (o, o2) {
+  if (typeof o === 'string') { o2 = o2 || {}; o2.url = o; o = o2; }
+  if (o && o.url) __xhr(o.type || o.method || 'GET', o.url, o.data);
+  return __rec('$.ajax()');
+};
+__jq.post = function (u, d) { __xhr('POST', u, typeof d === 'function' ? '' : d); return __rec('$.post()'); };
+__jq.get = function (u, d) { var q = typeof d === 'function' ? '' : __qs(d); __xhr('GET', q ? u + (String(u).indexOf('?') < 0 ? '?' : '&') + q : u, ''); return __rec('$.get()'); };
+__jq.getJSON = __jq.get;
+var $ = new Proxy(__jq, {get: function (t, k) { return k in t ? t[k] : __rec('$.' + String(k)); }});
+var jQuery = $;
 var __forms = [];
 function __mkform(f) {
   var o = {action: f.action, method: f.method, id: f.id, name: f.name, elements: {}};
@@ -223,7 +247,7 @@ def _resolve(calls: list[str], scripts: list[str], forms: list[dict]) -> Outcome
             for value in found:
                 if isinstance(value, str) and value.startswith("__error__:"):
                     err(value.split(":", 1)[1] or "error")
-                elif isinstance(value, str) and value.startswith("__form__:"):
+                elif isinstance(value, str) and value.startswith(("__form__:", "__xhr__:")):
                     urls.append(value)
                 elif isinstance(value, str) and _URLISH.match(value.strip()):
                     urls.append(value.strip())
