@@ -1,7 +1,7 @@
 """`python -m bench [NAME ...] [--size N]`: run benchmarks, print their ratios, save bench/results.json.
 
 Names: throughput, focus, recrawl (one shared farm crawl), recrawl_polite (its own farm, default politeness),
-memory, browser. No name: all of them.
+memory, browser, discovery (requests per report on the ad hoc families, beside wget). No name: all of them.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 FARM = ("throughput", "recrawl", "focus", "recrawl_polite", "focus_busy")
-OTHERS = ("memory", "browser")
+OTHERS = ("memory", "browser", "discovery")
 HEADLINE = {
     "throughput": lambda r: f"full pipeline {r['full_pages_per_s']} pages/s vs bare spider {r['bare_pages_per_s']}: ratio {r['ratio']} (median of rounds {r['ratios']}; target {r['target']}); spider alone (no store, catalogue, WARC) {r['spider_only_pages_per_s']}: ratio {r['spider_only_ratio']}; against a bare spider with nianbao's GC settings ({r['bare_tuned_gc_pages_per_s']}): ratio {r['ratio_to_bare_with_tuned_gc']}",
     "focus": lambda r: (f"fetches per report: nianbao {r['nianbao_fetches_per_report']} (recall {r['nianbao_recall']}) vs wget "
@@ -22,6 +22,9 @@ HEADLINE = {
     "focus_busy": lambda r: (f"busy portals ({r['portals']}, {r['news_per_portal'][0]}-{r['news_per_portal'][1]} news each): "
                              f"fetches per report: nianbao {r['nianbao_fetches_per_report']} (recall {r['nianbao_recall']}) vs wget "
                              f"{r['wget_fetches_per_report']} (recall {r['wget_recall']}): ratio {r['ratio']} (target {r['target']})"),
+    "discovery": lambda r: (f"ad hoc families: nianbao found {r['nianbao_found']}/{r['reports']} at "
+                            f"{r['nianbao_requests_per_report']} requests per report; wget found {r['wget_found']}/"
+                            f"{r['reports']} at {r['wget_requests_per_report']}"),
     "recrawl": lambda r: (f"recrawl of an unchanged farm: bytes {r['bytes_ratio']}, time {r['time_ratio']}, requests "
                           f"{r['requests_ratio']} of the first crawl; {r['answers_304']} answers 304"),
     "recrawl_polite": lambda r: (f"recrawl of an unchanged farm at the default politeness ({r['portals']} portals, "

@@ -44,6 +44,29 @@ def report_page(case: str, attachments: list[str] | None = None) -> bytes:
     return _page(TITLE, f"<p>根据《中华人民共和国政府信息公开条例》，现公布本年度报告。</p>{links}")
 
 
+def postback_page(case: str) -> bytes:
+    """A WebForms list whose every post-back answers 500 (a view state the server refuses)."""
+    pager = "".join(f"<a href=\"javascript:__doPostBack('ctl00$Main$Pager','{n}')\">{n}</a> " for n in range(2, 40))
+    return _page("政府信息公开年报", f'<form method="post" action="/{case}/" id="aspnetForm">'
+                 '<input type="hidden" name="__VIEWSTATE" value="bad" />'
+                 f'<ul><li><a href="/{case}/2019.html">{TITLE}</a></li></ul><div class="pager">{pager}</div></form>')
+
+
+def options_page(case: str) -> bytes:
+    """A picker with a thousand options, each a GET of the same list."""
+    options = "".join(f'<option value="{i}">{i}</option>' for i in range(1000))
+    return _page("政府信息公开年报", f'<form action="/{case}/" method="get"><select name="year">{options}</select></form>'
+                 f'<ul><li><a href="/{case}/2019.html">{TITLE}</a></li></ul>')
+
+
+def scripts_page(case: str) -> bytes:
+    """Rows whose handlers call a function that calls itself, or loops forever."""
+    rows = "".join(f'<li><a href="javascript:void(0)" onclick="{fn}({i})">第{i}项</a></li>'
+                   for i in range(30) for fn in ("again", "forever"))
+    return _page("政府信息公开年报", f'<ul><li><a href="/{case}/2019.html">{TITLE}</a></li>{rows}</ul>'
+                 "<script>function again(n){ return again(n + 1); } function forever(n){ while (true) {} }</script>")
+
+
 def _gzip_bomb() -> bytes:
     """1 GiB of zeros in about 1 MB of gzip, built by streaming so building it stays cheap."""
     out = io.BytesIO()
@@ -103,7 +126,7 @@ HOSTILE_NAMES = [
 ]
 
 CASES = ["gzip_bomb", "endless", "lying_length", "trickle", "bad_gbk", "bad_utf8", "million_links",
-         "laughs", "filenames"]
+         "laughs", "filenames", "postback500", "options", "scripts"]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -146,6 +169,12 @@ class _Handler(BaseHTTPRequestHandler):
             if special:
                 maker, ctype = special
                 return self._send(maker(), ctype=ctype)
+            if case == "postback500":
+                if self.command == "POST":
+                    return self._send(_page("Server Error", "<p>Validation of viewstate MAC failed.</p>"), status=500)
+                return self._send(postback_page(case))
+            if case in ("options", "scripts"):
+                return self._send((options_page if case == "options" else scripts_page)(case))
             return self._send(start_page(case))
         if rest == "2019.html" and case in CASES:
             if case == "filenames":

@@ -115,3 +115,29 @@ def test_hostile_attachment_names_are_made_safe_in_the_catalogue(server, tmp_pat
     _, cat, _ = crawl(server, tmp_path, "filenames")
     names = [c.filename for c in cat.captures() if c.kind == "attachment"]
     assert len(names) == 3 and all(_safe(n) for n in names), names
+
+
+HOSTILE_PAGERS = [
+    # (case, stat that must record it, bound on requests the case may cost)
+    ("postback500", "nianbao/error/http_500", 60),       # every post-back refused: recorded, bounded
+    ("options", "nianbao/discovery/postbacks", 0),       # a thousand options: at most MAX_FORM_CHOICES asked
+    ("scripts", "nianbao/error/script_RangeError", 0),   # handlers that recurse or loop: ended, recorded
+]
+
+
+@pytest.mark.parametrize("case,stat,_bound", HOSTILE_PAGERS)
+def test_hostile_forms_and_scripts_end_within_budget(server, tmp_path, case, stat, _bound):
+    from crawler.cms import forms
+
+    before = len(server.hits)
+    result, cat, run = crawl(server, tmp_path, case, timeout=150)
+    assert 2019 in {r.year for r in cat.reports()}
+    hits = [h for h in server.hits[before:] if h.startswith(f"/{case}/")]
+    assert len(hits) <= 3 + forms.MAX_POSTBACKS + forms.MAX_FORM_CHOICES, len(hits)
+    stats = run.stats or {}
+    if case == "options":
+        assert sum(1 for h in hits if "year=" in h) <= forms.MAX_FORM_CHOICES
+    else:
+        assert stats.get(stat), sorted(k for k in stats if "error" in k or "discovery" in k)
+    if case == "scripts":
+        assert stats.get("nianbao/error/script_timeout")
