@@ -26,9 +26,10 @@ log = logging.getLogger(__name__)
 class NotDue(IgnoreRequest):
     """A report page or file revalidated recently enough: not asked for on this run."""
 
-    def __init__(self, url: str, report_url: str | None):
+    def __init__(self, url: str, report_url: str | None, year: int | None = None):
         super().__init__(f"{url}: revalidated recently, not due")
         self.report_url = report_url     # the identity of the report it belongs to
+        self.year = year                 # the year it covers (a run that skips it still has it)
 
 
 def conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
@@ -47,6 +48,7 @@ class ConditionalMiddleware:
         self.store_url = store_url
         self.states: dict = {}
         self.report_urls: dict[int, str] = {}
+        self.report_years: dict[int, int] = {}
         self.store = None
         self.revisit_all = False
         self.now = datetime.now(timezone.utc)
@@ -76,7 +78,9 @@ class ConditionalMiddleware:
         try:
             catalogue = Catalogue.shared(self.catalogue_url)
             self.states = catalogue.url_states(site_id=site.id)
-            self.report_urls = {r.id: r.url for r in catalogue.reports(site_id=site.id)}
+            reports = catalogue.reports(site_id=site.id)
+            self.report_urls = {r.id: r.url for r in reports}
+            self.report_years = {r.id: r.year for r in reports}
             self.store = open_store(self.store_url)
         except Exception as exc:  # the pipeline reports an unusable catalogue; here: full fetches
             log.warning("conditional requests off for %s: %s", site.id, exc)
@@ -98,7 +102,7 @@ class ConditionalMiddleware:
         state, blob = known
         if not self._due(state, blob):
             self.crawler.stats.inc_value("nianbao/revisit/not_due")
-            raise NotDue(request.url, self.report_urls.get(state.report_id))
+            raise NotDue(request.url, self.report_urls.get(state.report_id), self.report_years.get(state.report_id))
         if blob is None or not (state.etag or state.last_modified):
             return None
         for name, value in conditional_headers(state.etag, state.last_modified).items():

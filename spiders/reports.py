@@ -516,6 +516,8 @@ class ReportsSpider(scrapy.Spider):
         if failure.check(NotDue):
             # Revalidated recently (crawler/revisit.py): still listed, so still a live report.
             url = failure.value.report_url
+            if failure.value.year:
+                self.report_years.add(failure.value.year)
             if url not in self.reports_seen:
                 self.reports_seen.add(url)
                 self._stat("reports")
@@ -709,7 +711,9 @@ class ReportsSpider(scrapy.Spider):
                            errback=self.on_error, priority=400, dont_filter=True,
                            headers={"Referer": source},
                            meta={"nianbao_depth": depth, "nianbao_text": follow.text, "nianbao_source": source,
-                                 "nianbao_list_root": list_root, "nianbao_kind": "form"})
+                                 "nianbao_list_root": list_root, "nianbao_kind": "form",
+                                 # a refused post-back (a view state the server rejects) is refused again
+                                 "max_retry_times": 1})
 
     def _direct_file(self, response, content_type):
         verdict = recognise.classify(title=response.meta.get("nianbao_text", ""), url=response.url,

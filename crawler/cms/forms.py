@@ -22,7 +22,7 @@ import lxml.html
 from .model import Follow
 from .page import absolute, anchor_text, norm
 
-MAX_POSTBACKS = 60       # post-back follows read from one page
+MAX_POSTBACKS = 12       # post-back follows read from one page (a pager shows ten or so; the rest come from the next page)
 MAX_FORM_CHOICES = 40    # submissions of one GET form
 FIRST_YEAR = 2008        # the Regulation took effect in 2008: no report is older
 
