@@ -30,6 +30,10 @@ def error_kind(exc: BaseException) -> str:
     if name in ("ResponseNeverReceived", "ResponseFailed", "_ResponseFailed"):
         return "connection"
     if isinstance(exc, sx.IgnoreRequest):
+        from crawler.middlewares import OutOfScope
+
+        if isinstance(exc, OutOfScope):
+            return "off_scope"
         msg = str(exc).lower()
         if "robots" in msg:
             return "robots_disallowed"

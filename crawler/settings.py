@@ -33,6 +33,8 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 DUPEFILTER_CLASS = "scrapy.dupefilters.RFPDupeFilter"
 
 DOWNLOADER_MIDDLEWARES = {
+    # First: nothing outside the site's hosts is asked for, a redirect's target included.
+    "crawler.middlewares.ScopeMiddleware": 50,
     "crawler.middlewares.ProxyMiddleware": 740,      # before HttpProxyMiddleware (750)
     # Sees answers after cookies (700) and decompression (590) are applied: a JS challenge
     # goes to the browser, its cookies come back on a plain retry.

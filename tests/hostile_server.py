@@ -126,7 +126,8 @@ HOSTILE_NAMES = [
 ]
 
 CASES = ["gzip_bomb", "endless", "lying_length", "trickle", "bad_gbk", "bad_utf8", "million_links",
-         "laughs", "filenames", "postback500", "options", "scripts"]
+         "laughs", "filenames", "postback500", "options", "scripts", "redirect_metadata", "redirect_port",
+         "redirect_relative"]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -186,6 +187,16 @@ class _Handler(BaseHTTPRequestHandler):
         if rest == "report.pdf":
             return getattr(self, f"_file_{case}", self._file_plain)()
         return self._send(_page("页面不存在", "<p>页面不存在</p>"), status=404)
+
+    def _file_redirect_metadata(self):
+        return self._send(b"", status=302, headers=[("Location", "http://169.254.169.254/latest/meta-data/")])
+
+    def _file_redirect_port(self):
+        host = self.headers.get("Host", "127.0.0.1").split(":")[0]
+        return self._send(b"", status=302, headers=[("Location", f"http://{host}:1/report.pdf")])
+
+    def _file_redirect_relative(self):
+        return self._send(b"", status=302, headers=[("Location", "//files.example.invalid/report.pdf")])
 
     def _file_plain(self):
         self._send(PDF, ctype="application/pdf")

@@ -141,3 +141,17 @@ def test_hostile_forms_and_scripts_end_within_budget(server, tmp_path, case, sta
         assert stats.get(stat), sorted(k for k in stats if "error" in k or "discovery" in k)
     if case == "scripts":
         assert stats.get("nianbao/error/script_timeout")
+
+
+@pytest.mark.parametrize("case", ["redirect_metadata", "redirect_port", "redirect_relative"])
+def test_redirects_out_of_scope_are_not_followed(server, tmp_path, case):
+    """A report file that redirects to a cloud metadata address, another port, or a foreign host
+    given protocol-relative: not requested (no robots.txt, no retries), recorded as off_scope."""
+    import time
+
+    started = time.monotonic()
+    _, cat, run = crawl(server, tmp_path, case, timeout=120)
+    assert time.monotonic() - started < 60      # a metadata address that never answers was not waited for
+    assert (run.stats or {}).get("nianbao/off_scope", 0) >= 1
+    assert (run.errors or {}).get("off_scope", 0) >= 1
+    assert not {"dns", "timeout", "connection_refused", "connection"} & set(run.errors or {})
