@@ -22,7 +22,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FARM = Path(os.environ.get("NIANBAO_FARM_DEV", ROOT.parent / "shared" / "farm-dev"))
+from tests.shared import SHARED  # noqa: E402
+
+FARM = Path(os.environ.get("NIANBAO_FARM_DEV", SHARED / "farm-dev"))
 FARM_VENV = Path(os.environ.get("EVAL_VENV", ROOT / ".venv-farm"))
 NIANBAO = Path(sys.executable).parent / "nianbao"
 

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from crawler.recognise import classify, extract_agency, is_soft_404, parse_year, to_simplified
+from tests.shared import SHARED
 
 # The five real reports: ../shared/seeds beside the checkout, else the copies the simulator ships.
-SEEDS = next((p for p in (Path(__file__).resolve().parents[2] / "shared" / "seeds",
+SEEDS = next((p for p in (SHARED / "seeds",
                           Path(__file__).resolve().parents[1] / "simulator" / "seeds") if p.is_dir()),
              Path("missing-seeds"))
 FIXTURES = Path(__file__).parent / "files" / "recognise"
@@ -217,7 +218,7 @@ def test_fixture_files(path):
 
 # ---- real documents from real portals (../shared/real-titles, labelled by hand) ----------------
 
-_REAL = Path(__file__).resolve().parent.parent.parent / "shared" / "real-titles" / "titles-dev.tsv"
+_REAL = SHARED / "real-titles" / "titles-dev.tsv"
 
 
 @pytest.mark.skipif(not _REAL.exists(), reason="../shared/real-titles is not here")
