@@ -414,13 +414,17 @@ class ReportsSpider(scrapy.Spider):
         """The yield says a browser is needed, whatever the markup is named: the plain page leaves
         almost nothing to follow and almost nothing to read, while it loads scripts (an app shell,
         a list drawn by script into a container named for nothing)."""
-        if page.script_count == 0 or page.pages:
+        # Cheap tests first, and links counted only until enough: this runs on every plain page.
+        if page.script_count == 0 or page.pages or len(page.text or "") >= STARVED_TEXT:
             return False
-        reachable = sum(1 for ln in page.links
-                        if ln.via != "call" and scope.in_scope(ln.url, self.site.allowed_hosts)
-                        and links.score_link(text=ln.text, url=ln.url) > -10)
-        calls = sum(1 for ln in page.links if ln.via == "call")
-        return reachable + calls < STARVED_LINKS and len(page.text or "") < STARVED_TEXT
+        found = 0
+        for ln in page.links:
+            if ln.via == "call" or (scope.in_scope(ln.url, self.site.allowed_hosts)
+                                    and links.score_link(text=ln.text, url=ln.url) > -10):
+                found += 1
+                if found >= STARVED_LINKS:
+                    return False
+        return True
 
     def _analyse(self, response, content_type: str | None):
         charset = None
