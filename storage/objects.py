@@ -36,9 +36,12 @@ __all__ = [
     "StoreURLError",
     "ObjectNotFound",
     "StoreUnavailable",
+    "StoreIntegrityError",
     "open_store",
     "content_key",
     "put_content",
+    "hash_object",
+    "hash_stream",
     "validate_key",
 ]
 
@@ -73,13 +76,18 @@ class StoreUnavailable(StoreError):
     """A transient failure persisted through every retry."""
 
 
+class StoreIntegrityError(StoreError):
+    """Bytes written do not read back as the SHA-256 they were written under."""
+
+
 @runtime_checkable
 class ObjectStore(Protocol):
     url: str
 
     def put(self, key: str, data: bytes | BinaryIO, *, content_type: str | None = None,
-            durable: bool = True) -> None:
-        """Store data at key, atomically. durable=False: a cache, which may skip flushing to disk."""
+            durable: bool = True, sha256: str | None = None) -> None:
+        """Store data at key, atomically. durable=False: a cache, which may skip flushing to disk.
+        sha256: verify what was stored reads back with this hash (StoreIntegrityError if not)."""
 
     def get(self, key: str) -> bytes: ...
     def open(self, key: str) -> BinaryIO: ...
@@ -122,13 +130,40 @@ def content_key(sha256_hex: str) -> str:
 
 
 def put_content(store: ObjectStore, data: bytes, *, content_type: str | None = None) -> tuple[str, str, int]:
-    """Store data under its content key; (key, sha256, size). No write when already present."""
+    """Store data under its content key; (key, sha256, size).
+
+    An object already at the key is trusted only once it hashes right: a disk that rots a
+    byte, or a restore from a damaged backup, leaves same-size wrong bytes under the key, and
+    a size check would keep them forever. Those are replaced. Every write is verified by the
+    store (`put(..., sha256=)`), so a key never answers with bytes other than its hash.
+    """
     sha = hashlib.sha256(data).hexdigest()
     key = content_key(sha)
-    # Same key means same hash; the size check only guards against a truncated earlier write.
-    if store.size(key) != len(data):
-        store.put(key, data, content_type=content_type)
+    if store.size(key) == len(data):
+        try:
+            if hash_object(store, key)[0] == sha:
+                return key, sha, len(data)      # present and verified: no write
+        except ObjectNotFound:
+            pass                                # deleted since size(): write it
+    store.put(key, data, content_type=content_type, sha256=sha)
     return key, sha, len(data)
+
+
+def hash_stream(f: BinaryIO) -> tuple[str, int]:
+    """(sha256 hex, size) of a stream read to its end in 1 MiB blocks; closes it."""
+    h, n = hashlib.sha256(), 0
+    try:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+            n += len(chunk)
+    finally:
+        f.close()
+    return h.hexdigest(), n
+
+
+def hash_object(store: ObjectStore, key: str) -> tuple[str, int]:
+    """(sha256 hex, size) of a stored object, streamed."""
+    return hash_stream(store.open(key))
 
 
 # --- retries ----------------------------------------------------------------------------
@@ -230,7 +265,9 @@ class FilesystemStore:
         return self.root.joinpath(*validate_key(key).split("/"))
 
     def put(self, key: str, data: bytes | BinaryIO, *, content_type: str | None = None,
-            durable: bool = True) -> None:
+            durable: bool = True, sha256: str | None = None) -> None:
+        """sha256: the temp file is read back from disk and hashed before the rename, so a
+        failed verification leaves whatever the key held before (and no temp file)."""
         path = self._path(key)
         body = _rewindable(data)
 
@@ -244,8 +281,10 @@ class FilesystemStore:
                     while chunk := body.read(1 << 20):
                         out.write(chunk)
                     out.flush()
-                    if durable:
+                    if durable or sha256 is not None:
                         os.fsync(out.fileno())
+                if sha256 is not None:
+                    _verify_file(tmp, sha256, what=f"{key!r} in {self.url}")
                 os.replace(tmp, path)
             except BaseException:
                 try:
@@ -256,7 +295,9 @@ class FilesystemStore:
             if durable:
                 _fsync_dir(path.parent)
 
-        _retrying(write, transient=_fs_transient, what=f"put {self.uri(key)}")
+        # A mismatch is retried like a transient failure: the next write may land well.
+        _retrying(write, transient=lambda e: _fs_transient(e) or isinstance(e, StoreIntegrityError),
+                  what=f"put {self.uri(key)}")
 
     def get(self, key: str) -> bytes:
         with self.open(key) as f:
@@ -303,6 +344,21 @@ class FilesystemStore:
         return self._path(key).as_uri()
 
 
+def _verify_file(path: str, sha256: str, *, what: str) -> None:
+    """Hash a written file as the disk holds it: after the fsync its pages are clean, so dropping
+    them from the page cache makes the read come from the device (a network or FUSE mount, or a
+    failing disk, can hand back other bytes than the ones written; the cache never would)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if hasattr(os, "posix_fadvise"):
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        got, size = hash_stream(os.fdopen(fd, "rb", closefd=False))
+    finally:
+        os.close(fd)
+    if got != sha256:
+        raise StoreIntegrityError(f"{what} reads back as sha256 {got} ({size} bytes), not {sha256}")
+
+
 def _fsync_dir(path: Path) -> None:
     """Persist the rename itself; not every platform lets a directory be opened."""
     try:
@@ -317,196 +373,6 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-# --- S3 ---------------------------------------------------------------------------------
-
-_S3_THROTTLE = {
-    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottled",
-    "SlowDown", "RequestLimitExceeded", "TooManyRequestsException", "RequestTimeout",
-    "InternalError", "ServiceUnavailable",
-}
-
-
-def _s3_transient(exc: BaseException) -> bool:
-    from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError, HTTPClientError
-
-    if isinstance(exc, (BotoConnectionError, HTTPClientError)):
-        return True  # refused, reset, timed out: the server may be back in a moment
-    if isinstance(exc, ClientError):
-        err = exc.response.get("Error", {})
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        return status >= 500 or status == 429 or err.get("Code") in _S3_THROTTLE
-    return False
-
-
-def _s3_missing(exc: BaseException) -> bool:
-    from botocore.exceptions import ClientError
-
-    if not isinstance(exc, ClientError):
-        return False
-    code = exc.response.get("Error", {}).get("Code")
-    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    return code in ("404", "NoSuchKey", "NotFound") or status == 404
-
-
-class S3Store:
-    """Objects in an S3 bucket under a key prefix. An S3 PUT is atomic by itself."""
-
-    def __init__(
-        self,
-        bucket: str,
-        prefix: str = "",
-        *,
-        endpoint_url: str | None = None,
-        region: str | None = None,
-        client=None,
-        create_bucket: bool = False,
-    ):
-        if not bucket:
-            raise StoreURLError("S3 store needs a bucket name")
-        self.bucket = bucket
-        self.prefix = prefix.strip("/")
-        if self.prefix:
-            validate_key(self.prefix)
-        self.endpoint_url = endpoint_url
-        self.region = region
-        if client is None:
-            import boto3
-            from botocore.config import Config
-
-            client = boto3.client(
-                "s3",
-                endpoint_url=endpoint_url,
-                region_name=region,
-                # One attempt per call: the retry policy is ours (_retrying), not botocore's,
-                # so that it is the same for both backends and bounded in one place.
-                config=Config(
-                    retries={"total_max_attempts": 1, "mode": "standard"},
-                    s3={"addressing_style": "path"} if endpoint_url else None,
-                    connect_timeout=10,
-                    read_timeout=60,
-                ),
-            )
-        self.client = client
-        query = "&".join(
-            f"{k}={v}" for k, v in (("endpoint", endpoint_url), ("region", region)) if v
-        )
-        self.url = f"s3://{bucket}/{self.prefix}" + (f"?{query}" if query else "")
-        if create_bucket:
-            self.ensure_bucket()
-
-    def __repr__(self) -> str:
-        return f"S3Store({self.url!r})"
-
-    def _key(self, key: str) -> str:
-        validate_key(key)
-        return f"{self.prefix}/{key}" if self.prefix else key
-
-    def _call(self, what: str, fn: Callable[[], T]) -> T:
-        return _retrying(fn, transient=_s3_transient, what=f"{what} in {self.url}")
-
-    def check(self) -> None:
-        """Fail fast, before a crawl, when the bucket cannot be reached."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            self._call("head bucket", lambda: self.client.head_bucket(Bucket=self.bucket))
-        except ClientError as exc:
-            raise StoreUnavailable(f"bucket {self.bucket!r}: {exc.response.get('Error', {}).get('Code', exc)}") from None
-        except BotoCoreError as exc:
-            raise StoreUnavailable(f"bucket {self.bucket!r}: {exc}") from None
-
-    def ensure_bucket(self) -> None:
-        """Create the bucket unless it exists already."""
-        from botocore.exceptions import ClientError
-
-        try:
-            self._call("head bucket", lambda: self.client.head_bucket(Bucket=self.bucket))
-            return
-        except ClientError as exc:
-            if not _s3_missing(exc):
-                raise
-        try:
-            self._call("create bucket", lambda: self.client.create_bucket(Bucket=self.bucket))
-        except ClientError as exc:
-            # Another worker created it between our HEAD and our CREATE.
-            if exc.response.get("Error", {}).get("Code") not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
-                raise
-
-    def put(self, key: str, data: bytes | BinaryIO, *, content_type: str | None = None,
-            durable: bool = True) -> None:
-        full = self._key(key)     # S3 acknowledges a PUT once it is stored: always durable
-        body = _rewindable(data)
-        extra = {"ContentType": content_type} if content_type else {}
-
-        def upload() -> None:
-            body.seek(0)
-            if body.length() < MULTIPART_THRESHOLD:
-                self.client.put_object(Bucket=self.bucket, Key=full, Body=body.read(), **extra)
-            else:
-                from boto3.s3.transfer import TransferConfig
-
-                self.client.upload_fileobj(
-                    body, self.bucket, full, ExtraArgs=extra or None,
-                    Config=TransferConfig(multipart_threshold=MULTIPART_THRESHOLD),
-                )
-
-        self._call(f"put {key!r}", upload)
-
-    def get(self, key: str) -> bytes:
-        def read() -> bytes:
-            return self._get_object(key)["Body"].read()
-
-        return self._call(f"get {key!r}", read)
-
-    def open(self, key: str) -> BinaryIO:
-        return self._call(f"open {key!r}", lambda: self._get_object(key)["Body"])
-
-    def _get_object(self, key: str) -> dict:
-        try:
-            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))
-        except Exception as exc:
-            if _s3_missing(exc):
-                raise ObjectNotFound(f"no object {key!r} in {self.url}") from None
-            raise
-
-    def size(self, key: str) -> int | None:
-        full = self._key(key)
-
-        def head() -> int | None:
-            try:
-                return self.client.head_object(Bucket=self.bucket, Key=full)["ContentLength"]
-            except Exception as exc:
-                if _s3_missing(exc):
-                    return None
-                raise
-
-        return self._call(f"head {key!r}", head)
-
-    def exists(self, key: str) -> bool:
-        return self.size(key) is not None
-
-    def delete(self, key: str) -> None:
-        full = self._key(key)
-        self._call(f"delete {key!r}", lambda: self.client.delete_object(Bucket=self.bucket, Key=full))
-
-    def keys(self, prefix: str = "") -> Iterator[str]:
-        base = f"{self.prefix}/" if self.prefix else ""
-        token: str | None = None
-        while True:
-            kwargs = {"Bucket": self.bucket, "Prefix": base + prefix}
-            if token:
-                kwargs["ContinuationToken"] = token
-            page = self._call("list", lambda: self.client.list_objects_v2(**kwargs))
-            for obj in page.get("Contents", []):
-                yield obj["Key"][len(base):]
-            if not page.get("IsTruncated"):
-                return
-            token = page["NextContinuationToken"]
-
-    def uri(self, key: str) -> str:
-        return f"s3://{self.bucket}/{self._key(key)}"
-
-
 # --- choosing a backend -----------------------------------------------------------------
 
 
@@ -518,7 +384,9 @@ def _open_file(url: str, parts) -> FilesystemStore:
     return FilesystemStore(unquote(parts.path))
 
 
-def _open_s3(url: str, parts) -> S3Store:
+def _open_s3(url: str, parts):
+    from storage.s3store import S3Store
+
     if not parts.netloc:
         raise StoreURLError(f"S3 store URL {url!r} has no bucket; use s3://bucket/prefix")
     query = parse_qs(parts.query)
@@ -557,3 +425,11 @@ def open_store(url: str) -> ObjectStore:
     if opener is None:
         raise StoreURLError(f"unknown store URL scheme {parts.scheme!r} in {url!r}; use one of {sorted(OPENERS)} or a path")
     return opener(url, parts)
+
+
+def __getattr__(name: str):
+    # The S3 backend lives in storage/s3store.py (imported on first use: boto3 is slow to load).
+    if name == "S3Store":
+        from storage.s3store import S3Store
+        return S3Store
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,6 +13,7 @@ from storage.objects import (
     ObjectNotFound,
     ObjectStore,
     S3Store,
+    StoreError,
     StoreKeyError,
     StoreUnavailable,
     StoreURLError,
@@ -99,21 +100,72 @@ def test_uri_names_backend_and_key(store):
     assert uri.endswith("/sha256/aa/bb/x")
 
 
-def test_put_content_is_content_addressed_and_skips_existing(store):
+def test_put_content_is_content_addressed_and_skips_verified_existing(store, monkeypatch):
     data = b"annual report 2023"
     sha = hashlib.sha256(data).hexdigest()
     key, got_sha, size = put_content(store, data, content_type="text/plain")
     assert (key, got_sha, size) == (f"sha256/{sha[:2]}/{sha[2:4]}/{sha}", sha, len(data))
     assert store.get(key) == data
-    # A second put of the same bytes must not write: replace the object by a marker of
-    # the same size and check it survives.
-    store.put(key, b"X" * len(data))
+    # A second put of the same bytes reads the object, finds it right, and does not write.
+    writes = []
+    real_put = store.put
+    monkeypatch.setattr(store, "put", lambda *a, **kw: (writes.append(a[0]), real_put(*a, **kw)))
     put_content(store, data)
-    assert store.get(key) == b"X" * len(data)
+    assert writes == []
     # A truncated earlier write (wrong size) is repaired.
-    store.put(key, b"short")
+    real_put(key, b"short")
     put_content(store, data)
+    assert store.get(key) == data and writes == [key]
+
+
+def test_put_content_rewrites_a_same_size_corruption(store):
+    """A rotten byte keeps the size: only the hash tells, and the object is written again."""
+    data = b"annual report 2023"
+    key, _, _ = put_content(store, data)
+    store.put(key, b"annual rep0rt 2023")          # same size, other bytes
+    assert put_content(store, data)[0] == key
     assert store.get(key) == data
+
+
+def _fast_retries(monkeypatch, attempts=2):
+    from storage import objects
+
+    monkeypatch.setattr(objects, "RETRY_ATTEMPTS", attempts)
+    monkeypatch.setattr(objects, "RETRY_WAIT", objects.wait_random_exponential(multiplier=0.01, max=0.02))
+
+
+def test_put_whose_bytes_read_back_wrong_fails_and_keeps_the_old_object(store, monkeypatch):
+    """The store reads back what it stored and compares with the hash it was promised."""
+    _fast_retries(monkeypatch)
+    store.put("v/k", b"old bytes")
+    with pytest.raises(StoreError, match="reads back as sha256"):
+        store.put("v/k", b"new bytes", sha256=hashlib.sha256(b"other bytes").hexdigest())
+    if isinstance(store, FilesystemStore):
+        assert store.get("v/k") == b"old bytes"       # verified before the rename
+        assert [p.name for p in store.root.rglob(".tmp-*")] == []
+    store.put("v/k", b"new bytes", sha256=hashlib.sha256(b"new bytes").hexdigest())
+    assert store.get("v/k") == b"new bytes"
+
+
+def test_filesystem_write_damaged_on_disk_is_written_again(tmp_path, monkeypatch):
+    """A disk (or an NFS/FUSE mount) that damages the first write: the read-back from the device
+    sees it and the next attempt lands well."""
+    _fast_retries(monkeypatch, attempts=3)
+    damaged = []
+    real_fadvise = os.posix_fadvise
+
+    def rot_first_write(fd, offset, length, advice):
+        if not damaged:
+            path = os.readlink(f"/proc/self/fd/{fd}")
+            with open(path, "r+b") as f:
+                f.write(b"R")
+            damaged.append(path)
+        return real_fadvise(fd, offset, length, advice)
+
+    monkeypatch.setattr(os, "posix_fadvise", rot_first_write)
+    store = FilesystemStore(tmp_path)
+    key, _, _ = put_content(store, b"the report's bytes")
+    assert damaged and store.get(key) == b"the report's bytes"
 
 
 BAD_KEYS = [
