@@ -8,16 +8,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from crawler.coverage_format import records
-from crawler.web import data, security
+from crawler.web import data, inputs, security
 from crawler.web.app import stream_capture
 
 router = APIRouter(prefix="/api", tags=["api"])
-MAX_LIMIT = 1000
+MAX_LIMIT = 1000   # inputs.PageLimit's bound, kept for importers
 
 
 def _ctx(request: Request) -> data.Context:
@@ -32,7 +33,7 @@ def _capture_or_404(ctx, capture_id: int):
 
 
 @router.get("/changes", summary="Reports and files changed since a cursor")
-def changes(request: Request, cursor: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=MAX_LIMIT)):
+def changes(request: Request, cursor: inputs.Cursor = 0, limit: inputs.PageLimit = 100):
     """Oldest first. Pass the returned `cursor` back to get the next page; an empty page means
     you are up to date. Ids commit in order, so nothing is skipped under concurrent writers."""
     rows, next_cursor = _ctx(request).catalogue.changes_since(cursor=cursor, limit=limit)
@@ -40,8 +41,11 @@ def changes(request: Request, cursor: int = Query(0, ge=0), limit: int = Query(1
 
 
 @router.get("/reports", summary="Reports with their captures")
-def reports(request: Request, site: str | None = None, year: int | None = None, agency: str | None = None):
+def reports(request: Request, site: inputs.SiteFilter = None, year: inputs.OptionalYear = None,
+            agency: inputs.AgencyFilter = None):
     cat = _ctx(request).catalogue
+    inputs.known_site(cat, site)
+    inputs.known_agency(cat, agency)
     rows = [r for r in cat.reports(site_id=site) if (year is None or r.year == year)
             and (agency is None or r.agency == agency)]
     ids = {r.id for r in rows}
@@ -53,20 +57,20 @@ def reports(request: Request, site: str | None = None, year: int | None = None, 
 
 
 @router.get("/captures/{capture_id}", summary="Capture metadata and provenance")
-def capture_meta(request: Request, capture_id: int):
+def capture_meta(request: Request, capture_id: inputs.CaptureId):
     ctx = _ctx(request)
     cap = _capture_or_404(ctx, capture_id)
     return data.capture_dict(cap, data.children(ctx.catalogue, cap.id))
 
 
 @router.get("/captures/{capture_id}/raw", summary="The archived bytes")
-def capture_raw(request: Request, capture_id: int):
+def capture_raw(request: Request, capture_id: inputs.CaptureId):
     ctx = _ctx(request)
     return stream_capture(ctx, _capture_or_404(ctx, capture_id))
 
 
 @router.get("/captures/{capture_id}/text", summary="Plain-text rendition")
-def capture_text(request: Request, capture_id: int):
+def capture_text(request: Request, capture_id: inputs.CaptureId):
     ctx = _ctx(request)
     cap = _capture_or_404(ctx, capture_id)
     text = data.text_rendition(ctx.catalogue, cap)
@@ -76,28 +80,31 @@ def capture_text(request: Request, capture_id: int):
 
 
 @router.get("/coverage", summary="The agency x year matrix")
-def coverage(request: Request, region: str | None = None, site: str | None = None):
-    cov = data.coverage(_ctx(request), region=region, site_id=site)
+def coverage(request: Request, region: inputs.RegionFilter = None, site: inputs.SiteFilter = None):
+    ctx = _ctx(request)
+    cov = data.coverage(ctx, region=region, site_id=inputs.known_site(ctx.catalogue, site))
     return {"years": cov.years, "totals": cov.totals(), "cells": records(cov),
             "gaps": [dict(zip(("site_id", "agency", "year", "state"), g)) for g in cov.gaps()]}
 
 
 class MarkIn(BaseModel):
-    agency: str = Field(min_length=1, max_length=200)
-    year: int = Field(ge=1990, le=2100)
-    who: str = Field(min_length=1, max_length=200)
-    why: str = Field(min_length=1, max_length=2000)
+    # The bounds of crawler/web/inputs.py, which the HTML form applies too.
+    agency: str = Field(min_length=1, max_length=inputs.AGENCY_MAX)
+    year: int = Field(ge=inputs.YEAR_MIN, le=inputs.YEAR_MAX)
+    who: str = Field(min_length=1, max_length=inputs.WHO_MAX)
+    why: str = Field(min_length=1, max_length=inputs.WHY_MAX)
 
 
 @router.post("/marks", summary="Mark an (agency, year) cell not applicable (token)")
 def mark_na(request: Request, mark: MarkIn):
     security.require_token(request)
+    inputs.known_agency(_ctx(request).catalogue, mark.agency, status=422)
     _ctx(request).catalogue.set_coverage_mark(agency=mark.agency, year=mark.year, who=mark.who, why=mark.why)
     return {"ok": True, **mark.model_dump()}
 
 
 @router.delete("/marks", summary="Remove a not-applicable mark (token)")
-def unmark(request: Request, agency: str, year: int):
+def unmark(request: Request, agency: inputs.Agency, year: inputs.Year):
     security.require_token(request)
     removed = _ctx(request).catalogue.clear_coverage_mark(agency=agency, year=year)
     if not removed:
@@ -106,7 +113,8 @@ def unmark(request: Request, agency: str, year: int):
 
 
 class CrawlIn(BaseModel):
-    sites: list[str] = Field(min_length=1, max_length=100)
+    sites: list[Annotated[str, Field(min_length=1, max_length=inputs.SITE_MAX)]] = Field(min_length=1,
+                                                                                        max_length=100)
 
 
 @router.post("/crawl", status_code=202, summary="Start a crawl of configured sites (token)")

@@ -6,6 +6,9 @@ such routes in its thread pool.
 """
 from __future__ import annotations
 
+import hashlib
+import logging
+import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Iterator
@@ -19,6 +22,10 @@ from crawler.web.data import Context
 
 HERE = Path(__file__).parent
 CHUNK = 256 * 1024
+# An object is hashed before it is served (stream_capture): up to this size in memory, beyond
+# in a temporary file. 8 MB x the thread pool's 40 workers stays well under a GB.
+VERIFY_IN_MEMORY = 8 * 1024 * 1024
+log = logging.getLogger(__name__)
 _UNSET = object()
 
 
@@ -48,8 +55,18 @@ def create_app(*, catalogue=None, store=None, catalogue_url: str | None = None,
 
 
 def stream_capture(ctx: Context, cap, *, inline: bool = False) -> StreamingResponse:
-    """The capture's bytes from the store, under its catalogue key (never one from the request)."""
-    from storage.objects import ObjectNotFound, StoreKeyError
+    """The capture's bytes from the store, under its catalogue key (never one from the request),
+    and only once they hash to the capture's sha256.
+
+    An archive's whole point is that the bytes served are the bytes fetched: a rotten disk
+    block or a bad restore must not reach a researcher as "the 2019 report". A mismatch is only
+    known at the end of the object, and HTTP cannot take back a 200 already sent, so the object
+    is read and hashed before the first byte goes out: in memory up to VERIFY_IN_MEMORY, in a
+    temporary file beyond (reports run to a few hundred MB for scanned yearbooks; memory must
+    not). A mismatch answers 502 (the store, this server's upstream, gave bad bytes) and logs
+    the key, so `nianbao fsck --repair` can quarantine it and owe the file to the next crawl.
+    """
+    from storage.objects import ObjectNotFound, StoreError, StoreKeyError
 
     try:
         fh = ctx.store.open(cap.storage_key)
@@ -58,13 +75,16 @@ def stream_capture(ctx: Context, cap, *, inline: bool = False) -> StreamingRespo
     except StoreKeyError:
         # The store validates every key; a row holding a bad one is damage, not a path to follow.
         raise HTTPException(500, f"capture {cap.id}: the catalogue holds an invalid storage key") from None
+    except StoreError as exc:
+        raise HTTPException(503, f"capture {cap.id}: the object store is unavailable: {exc}") from None
+    spool, size = _verified_copy(cap, fh)
 
     def chunks() -> Iterator[bytes]:
         try:
-            while block := fh.read(CHUNK):
+            while block := spool.read(CHUNK):
                 yield block
         finally:
-            fh.close()
+            spool.close()
 
     show_inline = inline and security.may_inline(cap.content_type)
     headers = {
@@ -72,7 +92,34 @@ def stream_capture(ctx: Context, cap, *, inline: bool = False) -> StreamingRespo
         "X-Content-Type-Options": "nosniff",
         # Archived pages are someone else's HTML: never let them script this origin.
         "Content-Security-Policy": "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'",
+        "Content-Length": str(size),
+        "X-Nianbao-SHA256": cap.sha256,    # verified: a client may check its copy against it
     }
-    if cap.size is not None:
-        headers["Content-Length"] = str(cap.size)
     return StreamingResponse(chunks(), media_type=security.safe_content_type(cap.content_type), headers=headers)
+
+
+def _verified_copy(cap, fh):
+    """(spooled copy rewound, size) of fh, closed; HTTPException 502 unless it hashes to cap.sha256."""
+    from storage.objects import StoreError
+
+    spool = tempfile.SpooledTemporaryFile(max_size=VERIFY_IN_MEMORY)
+    digest, size = hashlib.sha256(), 0
+    try:
+        while block := fh.read(CHUNK):
+            digest.update(block)
+            spool.write(block)
+            size += len(block)
+    except (StoreError, OSError) as exc:
+        spool.close()
+        raise HTTPException(503, f"capture {cap.id}: reading its bytes failed: {exc}") from None
+    finally:
+        fh.close()
+    if digest.hexdigest() != cap.sha256:
+        spool.close()
+        log.error("capture %s: the bytes at %s hash to %s (%d bytes), not %s; refused "
+                  "(nianbao fsck --repair quarantines them)", cap.id, cap.storage_key, digest.hexdigest(),
+                  size, cap.sha256)
+        raise HTTPException(502, f"capture {cap.id}: the stored bytes do not match their sha256 "
+                                 f"{cap.sha256}; refused (the archive needs `nianbao fsck --repair`)")
+    spool.seek(0)
+    return spool, size

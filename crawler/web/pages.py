@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 import json
+from typing import Annotated
 from urllib.parse import parse_qs, urlencode
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from crawler import heatmap
 from crawler.coverage import STATES
-from crawler.web import data, security
+from crawler.web import data, inputs, security
 from crawler.web.app import HERE, stream_capture
 
 router = APIRouter(include_in_schema=False)
@@ -30,8 +32,10 @@ def _page(request: Request, template: str, **context) -> HTMLResponse:
 
 
 @router.get("/", response_class=HTMLResponse)
-def heatmap_page(request: Request, region: str = "", site: str = ""):
+def heatmap_page(request: Request, region: inputs.RegionFilter = "", site: inputs.SiteFilter = ""):
     ctx = _ctx(request)
+    inputs.known_site(ctx.catalogue, site)
+    region, site = region or "", site or ""
     cov = data.coverage(ctx, region=region, site_id=site)
     sites = ctx.catalogue.sites()
     return _page(request, "coverage.html", cov=cov, totals=cov.totals(), gaps=cov.gaps(), sites=sites,
@@ -39,13 +43,15 @@ def heatmap_page(request: Request, region: str = "", site: str = ""):
 
 
 @router.get("/coverage.svg")
-def heatmap_svg(request: Request, region: str = "", site: str = ""):
-    cov = data.coverage(_ctx(request), region=region, site_id=site)
+def heatmap_svg(request: Request, region: inputs.RegionFilter = "", site: inputs.SiteFilter = ""):
+    ctx = _ctx(request)
+    cov = data.coverage(ctx, region=region, site_id=inputs.known_site(ctx.catalogue, site))
     return Response(heatmap.svg(cov), media_type="image/svg+xml")
 
 
 @router.get("/agency", response_class=HTMLResponse)
-def agency_page(request: Request, site: str, name: str):
+def agency_page(request: Request, site: Annotated[str, Query(max_length=inputs.SITE_MAX)],
+                name: Annotated[str, Query(max_length=inputs.AGENCY_MAX)]):
     ctx = _ctx(request)
     row, entries = data.agency_timeline(ctx, site_id=site, agency=name)
     if row is None and not any(e.reports for e in entries):
@@ -54,7 +60,7 @@ def agency_page(request: Request, site: str, name: str):
 
 
 @router.get("/captures/{capture_id}", response_class=HTMLResponse)
-def capture_page(request: Request, capture_id: int):
+def capture_page(request: Request, capture_id: inputs.CaptureId):
     ctx = _ctx(request)
     cap = data.capture(ctx.catalogue, capture_id)
     if cap is None:
@@ -70,7 +76,7 @@ def capture_page(request: Request, capture_id: int):
 
 
 @router.get("/captures/{capture_id}/raw")
-def capture_raw(request: Request, capture_id: int, inline: bool = False):
+def capture_raw(request: Request, capture_id: inputs.CaptureId, inline: bool = False):
     ctx = _ctx(request)
     cap = data.capture(ctx.catalogue, capture_id)
     if cap is None:
@@ -79,8 +85,10 @@ def capture_raw(request: Request, capture_id: int, inline: bool = False):
 
 
 @router.get("/runs", response_class=HTMLResponse)
-def runs_page(request: Request, site: str = "", limit: int = 100):
-    runs = _ctx(request).catalogue.runs(site_id=site or None, limit=max(1, min(limit, 1000)))
+def runs_page(request: Request, site: inputs.SiteFilter = "", limit: inputs.PageLimit = 100):
+    cat = _ctx(request).catalogue
+    site = site or ""
+    runs = cat.runs(site_id=inputs.known_site(cat, site), limit=limit)
     return _page(request, "runs.html", runs=runs, site=site,
                  stats_json=lambda r: json.dumps(r.stats or {}, ensure_ascii=False, indent=1, sort_keys=True))
 
@@ -88,19 +96,23 @@ def runs_page(request: Request, site: str = "", limit: int = 100):
 @router.post("/marks")
 async def mark_form(request: Request):
     """HTML form post (urlencoded; parsed here so no multipart package is needed)."""
-    form = {k: v[-1] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
+    body = inputs.form_body(await request.body())
+    form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
     security.require_token(request, form.get("token"))
-    try:
-        year = int(form.get("year", ""))
-    except ValueError:
-        raise HTTPException(422, "year must be a number") from None
-    agency, who, why = form.get("agency", "").strip(), form.get("who", "").strip(), form.get("why", "").strip()
-    if not (agency and who and why):
-        raise HTTPException(422, "agency, who and why are all needed")
+    # The bounds the JSON API applies (api.MarkIn), from the same module.
+    year = inputs.year(form.get("year"))
+    agency = inputs.text(form, "agency", max_len=inputs.AGENCY_MAX)
+    who = inputs.text(form, "who", max_len=inputs.WHO_MAX)
+    why = inputs.text(form, "why", max_len=inputs.WHY_MAX)
+    site = inputs.text(form, "site", max_len=inputs.SITE_MAX, required=False)
     ctx = _ctx(request)
+    # Catalogue calls block: off the event loop, as the plain-def routes are.
+    await run_in_threadpool(inputs.known_site, ctx.catalogue, site, status=422)
     if form.get("clear"):
-        ctx.catalogue.clear_coverage_mark(agency=agency, year=year)
+        await run_in_threadpool(ctx.catalogue.clear_coverage_mark, agency=agency, year=year)
     else:
-        ctx.catalogue.set_coverage_mark(agency=agency, year=year, who=who, why=why)
-    back = "/agency?" + urlencode({"site": form.get("site", ""), "name": agency}) if form.get("site") else "/"
+        await run_in_threadpool(inputs.known_agency, ctx.catalogue, agency, status=422)
+        await run_in_threadpool(ctx.catalogue.set_coverage_mark, agency=agency, year=year, who=who,
+                                why=why)
+    back = "/agency?" + urlencode({"site": site, "name": agency}) if site else "/"
     return RedirectResponse(back, status_code=303)

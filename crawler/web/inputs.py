@@ -1,0 +1,87 @@
+"""Every input of the UI and the API, bounded in one place: a bad value is a 4xx, never a 500.
+
+The same rule serves the HTML forms (parsed by hand in pages.py) and the JSON API (FastAPI
+and pydantic apply the annotations below), so a value one accepts the other accepts too:
+- ids and cursors fit the catalogue's 64-bit columns (a larger number reached SQLite as an
+  OverflowError: HTTP 500, and a client retrying a 500 forever);
+- years are ones a report can cover (the 条例 took effect in 2008; a year -5 or 99999 is a
+  typo or a probe, never a cell of the matrix);
+- text fields have the lengths the catalogue keeps (the form once took a 100 KB `who` the
+  JSON API refused), and a form body is bounded before it is parsed;
+- a site or agency named in a filter or a mark must be one the catalogue knows: a query for a
+  misspelt site answers 404, not an empty matrix that reads as "nothing archived".
+Unknown names in query filters are 404 (the thing asked for does not exist); bad fields of a
+posted body are 422 (the request is malformed), as FastAPI answers for the JSON API.
+"""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import HTTPException, Path, Query
+
+MAX_ID = 2**63 - 1           # BIGINT / SQLite INTEGER: the catalogue's id and cursor columns
+YEAR_MIN, YEAR_MAX = 1990, 2100
+AGENCY_MAX = 200
+WHO_MAX = 200
+WHY_MAX = 2000
+SITE_MAX = 100               # site ids are file names of sites/*.yaml
+REGION_MAX = 100
+FORM_MAX_BYTES = 16 * 1024   # a mark form is a few hundred bytes; the why field at most 2000 characters
+
+CaptureId = Annotated[int, Path(ge=1, le=MAX_ID, description="A capture id")]
+Cursor = Annotated[int, Query(ge=0, le=MAX_ID, description="The cursor the previous page returned")]
+OptionalYear = Annotated[int | None, Query(ge=YEAR_MIN, le=YEAR_MAX)]
+Year = Annotated[int, Query(ge=YEAR_MIN, le=YEAR_MAX)]
+SiteFilter = Annotated[str | None, Query(max_length=SITE_MAX)]
+AgencyFilter = Annotated[str | None, Query(max_length=AGENCY_MAX)]
+Agency = Annotated[str, Query(min_length=1, max_length=AGENCY_MAX)]
+RegionFilter = Annotated[str | None, Query(max_length=REGION_MAX)]
+PageLimit = Annotated[int, Query(ge=1, le=1000, description="Rows per page")]
+
+
+def bad(message: str, status: int = 422) -> HTTPException:
+    return HTTPException(status, message)
+
+
+def text(form: dict, name: str, *, max_len: int, required: bool = True) -> str:
+    """A stripped form field, present when required and never longer than max_len characters."""
+    value = (form.get(name) or "").strip()
+    if required and not value:
+        raise bad(f"{name} is needed")
+    if len(value) > max_len:
+        raise bad(f"{name} is longer than {max_len} characters")
+    return value
+
+
+def year(value: str | None) -> int:
+    try:
+        y = int((value or "").strip())
+    except ValueError:
+        raise bad("year must be a number") from None
+    if not YEAR_MIN <= y <= YEAR_MAX:
+        raise bad(f"year must be between {YEAR_MIN} and {YEAR_MAX}")
+    return y
+
+
+def form_body(raw: bytes) -> bytes:
+    if len(raw) > FORM_MAX_BYTES:
+        raise bad(f"form body over {FORM_MAX_BYTES} bytes", 413)
+    return raw
+
+
+def known_site(catalogue, site_id: str | None, *, status: int = 404) -> str | None:
+    """site_id unchanged when empty or known to the catalogue."""
+    if site_id and site_id not in {s.id for s in catalogue.sites()}:
+        raise bad(f"no site {site_id!r}", status)
+    return site_id or None
+
+
+def agencies(catalogue) -> set[str]:
+    """Agencies the matrix has rows for: each site's own, and every one a report names."""
+    return {s.agency for s in catalogue.sites()} | {r.agency for r in catalogue.reports()}
+
+
+def known_agency(catalogue, agency: str | None, *, status: int = 404) -> str | None:
+    if agency and agency not in agencies(catalogue):
+        raise bad(f"no agency {agency!r}", status)
+    return agency or None
