@@ -37,8 +37,9 @@ def playwright_settings(*, proxy: str | None, chromium: str | None = None, max_c
         launch["proxy"] = {"server": proxy}
     return {
         "DOWNLOAD_HANDLERS": {
-            "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-            "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+            # scrapy-playwright's handler, with every browser request judged by crawler.scope
+            "http": "crawler.browserprovider.ScopedPlaywrightHandler",
+            "https": "crawler.browserprovider.ScopedPlaywrightHandler",
         },
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
         "PLAYWRIGHT_BROWSER_PROVIDER": "crawler.browserprovider.LazyBrowserProvider",

@@ -102,6 +102,9 @@ class SiteConfig(Strict):
     allowed_hosts: list[str] = Field(default_factory=list,
                                      description="host, host:port, or .domain for subdomains; default: start URL hosts")
     render: RenderMode = "auto"
+    # An intranet mirror or a portal behind split DNS answers from 10.x: the operator says so here;
+    # otherwise internal addresses are refused unless allowed_hosts names them (crawler/scope.py).
+    allow_private: bool = Field(default=False, description="may fetch loopback/private/link-local addresses")
     schedule: str | None = Field(default=None, description="cron expression, e.g. '0 3 * * 1'")
     politeness: Politeness = Field(default_factory=Politeness)
     budget: Budget = Field(default_factory=Budget)

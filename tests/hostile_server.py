@@ -127,7 +127,11 @@ HOSTILE_NAMES = [
 
 CASES = ["gzip_bomb", "endless", "lying_length", "trickle", "bad_gbk", "bad_utf8", "million_links",
          "laughs", "filenames", "postback500", "options", "scripts", "redirect_metadata", "redirect_port",
-         "redirect_relative"]
+         "redirect_relative", "private_name"]
+
+# private_name: the report file sits on a sibling host whose name resolves to an internal address
+# (split DNS: oa.x.gov.cn -> 10.1.2.3). FakeResolver answers 127.0.0.1 for every *.hostile.test.
+PRIVATE_NAME_HOST = "files.hostile.test"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -181,6 +185,9 @@ class _Handler(BaseHTTPRequestHandler):
             if case == "filenames":
                 return self._send(report_page(case, [f"/filenames/downfile.jsp?id={i}"
                                                      for i in range(len(HOSTILE_NAMES))]))
+            if case == "private_name":
+                port = self.server.server_address[1]
+                return self._send(report_page(case, [f"http://{PRIVATE_NAME_HOST}:{port}/private_name/report.pdf"]))
             return self._send(report_page(case))
         if case == "module" or rest.startswith("module/"):
             return self._send(laughs_dataproxy(), ctype="text/xml; charset=utf-8")
@@ -285,6 +292,27 @@ class HostileServer(ThreadingHTTPServer):
         self.stopping.set()
         self.shutdown()
         self.server_close()
+
+
+def _fake_resolver():
+    from scrapy.resolver import CachingThreadedResolver
+    from twisted.internet import defer
+
+    class FakeResolver(CachingThreadedResolver):
+        """Scrapy's resolver, except that every *.hostile.test name is 127.0.0.1 (no DNS in tests)."""
+
+        def getHostByName(self, name, timeout=()):
+            if name.endswith(".hostile.test"):
+                return defer.succeed("127.0.0.1")
+            return super().getHostByName(name, timeout)
+
+    return FakeResolver
+
+
+def __getattr__(name):      # tests.hostile_server.FakeResolver, Scrapy imported only when asked
+    if name == "FakeResolver":
+        return _fake_resolver()
+    raise AttributeError(name)
 
 
 # ---- running a crawl and measuring its peak memory --------------------------------------

@@ -155,3 +155,23 @@ def test_redirects_out_of_scope_are_not_followed(server, tmp_path, case):
     assert (run.stats or {}).get("nianbao/off_scope", 0) >= 1
     assert (run.errors or {}).get("off_scope", 0) >= 1
     assert not {"dns", "timeout", "connection_refused", "connection"} & set(run.errors or {})
+
+
+@pytest.mark.parametrize("allow,fetched", [(".hostile.test", False), ("files.hostile.test", True)])
+def test_name_resolving_to_an_internal_address_needs_naming(server, tmp_path, allow, fetched):
+    """A sibling host whose name answers an internal address (here 127.0.0.1) is not connected
+    to unless the site names that host exactly; a .domain wildcard is not naming it."""
+    from tests.hostile_server import PRIVATE_NAME_HOST
+
+    before = len(server.hits)
+    port = server.server_address[1]
+    entry = f"{allow}:{port}" if allow == PRIVATE_NAME_HOST else allow
+    _, cat, run = crawl(server, tmp_path, "private_name", extra=("--allow", entry),
+                        patches={"TWISTED_DNS_RESOLVER": "tests.hostile_server.FakeResolver"})
+    hits = server.hits[before:]
+    assert ("/private_name/report.pdf" in hits) is fetched, hits
+    captured = {c.url for c in cat.captures()}
+    assert (f"http://{PRIVATE_NAME_HOST}:{port}/private_name/report.pdf" in captured) is fetched
+    if not fetched:
+        assert (run.stats or {}).get("nianbao/off_scope/address", 0) >= 1, run.stats
+        assert (run.errors or {}).get("off_scope", 0) >= 1
