@@ -248,20 +248,35 @@ def _open_catalogue(catalogue: str | None):
 
 
 @app.command()
-def fsck(repair: bool = typer.Option(False, "--repair", help="Drop rows whose object is gone; adopt orphans"),
+def fsck(repair: bool = typer.Option(False, "--repair", help="Quarantine corrupt objects and owe their "
+                                     "files to the next crawl; owe missing ones; adopt orphans"),
+         fmt: str = typer.Option("text", "--format", help="text | json"),
          store: Optional[str] = StoreOpt, catalogue: Optional[str] = CatalogueOpt):
-    """Check the catalogue against the object store: missing objects, orphans, hash mismatches."""
+    """Check the catalogue against the object store: missing objects, orphans, hash mismatches,
+    and every capture's WARC record. One line per problem, then a summary. Exit 0 when nothing
+    is wrong after this run (--repair included), 1 when something remains."""
     from storage.maintenance import fsck as run_fsck
     from storage.objects import StoreError, open_store
 
+    if fmt not in ("text", "json"):
+        err.print(f"--format: {fmt!r} is not text or json")
+        raise typer.Exit(EXIT_USAGE)
     cat = _open_catalogue(catalogue)
     try:
         report = run_fsck(cat, open_store(env.store_url(store)), repair=repair)
     except StoreError as exc:
-        err.print(f"store: {exc}")
+        err.print(f"store: {exc}", highlight=False)
         raise typer.Exit(EXIT_FAILED)
-    out.print(report.summary())
-    raise typer.Exit(EXIT_OK if report.ok or repair else EXIT_FAILED)
+    if fmt == "json":
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
+    else:
+        # Plain print: keys and URLs must stay whole and greppable, never wrapped or highlighted.
+        for line in report.lines():
+            print(line)
+        print(report.summary())
+    # What remains decides, with --repair too: a cron job must not read "repaired" as "fine"
+    # while a corrupt object, a lost WARC file or a file nothing will fetch again is still there.
+    raise typer.Exit(EXIT_FAILED if report.remaining else EXIT_OK)
 
 
 @warc_app.command("export")
