@@ -73,7 +73,7 @@ def archive_item(store, catalogue: Catalogue, run_id: int, item: FileItem) -> Ou
         if item.unchanged and not item.body:
             raise ArchiveError(f"{item.url}: revalidated as unchanged but its archived object is gone; "
                                "it will be fetched in full next run")
-        key, sha, size = put_content(store, item.body, content_type=item.content_type)
+        key, sha, size = _put(store, item)
         blob = dict(sha256=sha, size=size, storage_key=key, content_type=item.content_type)
     report = None
     if item.report is not None:
@@ -86,9 +86,9 @@ def archive_item(store, catalogue: Catalogue, run_id: int, item: FileItem) -> Ou
                               last_modified=item.header("Last-Modified"), sha256=sha,
                               last_status=item.status, last_fetched=item.fetched_at)
     # Blob, report, capture and URL state in one transaction: one commit per file, and
-    # never a capture without its report.
+    # never a capture without its report, nor a report page without its files owed.
     capture_id, report_id = catalogue.archive(
-        blob=blob, report=report, redirect_state=redirect_state, capture=dict(
+        blob=blob, report=report, redirect_state=redirect_state, owes=item.owes, capture=dict(
             run_id=run_id, site_id=item.site_id, kind=item.kind,
             url=item.url, final_url=item.final_url, source_page=item.source_page, status=item.status,
             etag=item.header("ETag"), last_modified=item.header("Last-Modified"),
@@ -100,7 +100,7 @@ def archive_item(store, catalogue: Catalogue, run_id: int, item: FileItem) -> Ou
     if item.analysis is not None:
         _keep_analysis(store, item, sha, outcome)
     for kind, (data, ctype) in item.derived.items():
-        dkey, dsha, dsize = put_content(store, data, content_type=ctype)
+        dkey, dsha, dsize = _put(store, item, data=data, content_type=ctype)
         catalogue.record_blob(sha256=dsha, size=dsize, storage_key=dkey, content_type=ctype)
         catalogue.add_capture(
             run_id=run_id, site_id=item.site_id, report_id=report_id, parent_id=capture_id,
@@ -111,6 +111,38 @@ def archive_item(store, catalogue: Catalogue, run_id: int, item: FileItem) -> Ou
     outcome.count("nianbao/archived_files")
     outcome.count("nianbao/archived_bytes", size)
     return outcome
+
+
+# OS errors of the store's disk by what they mean for the archive (errno names).
+_DISK_ERRORS = {"ENOSPC": "disk_full", "EDQUOT": "disk_full", "EACCES": "store_permission",
+                "EPERM": "store_permission", "EROFS": "store_read_only", "EIO": "store_io"}
+
+
+class StoreWriteError(ArchiveError):
+    """The store's disk refused the write (full, read-only, permissions): the file is owed."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+    def __reduce__(self):
+        return (StoreWriteError, (self.kind, str(self)))
+
+
+def _put(store, item: FileItem, *, data: bytes | None = None, content_type: str | None = None):
+    """put_content, with the disk's own failures (a full disk, a read-only mount) named by
+    kind in one line instead of a traceback; nothing is half-written (objects are written to
+    a temporary name and renamed), and the file is owed to the next run."""
+    import errno
+
+    try:
+        return put_content(store, item.body if data is None else data,
+                           content_type=item.content_type if data is None else content_type)
+    except OSError as exc:
+        name = errno.errorcode.get(exc.errno or 0, "EIO")
+        kind = _DISK_ERRORS.get(name, "store_os_error")
+        raise StoreWriteError(kind, f"{item.url}: the store could not write it ({kind}: "
+                                    f"{exc.strerror or exc})") from None
 
 
 def _keep_analysis(store, item: FileItem, sha: str, outcome: Outcome) -> None:
@@ -355,4 +387,4 @@ def merge_stats(stats, outcome: Outcome) -> None:
         stats.inc_value(key, n)
 
 
-__all__ = ["ArchiveError", "Archiver", "Outcome", "archive_item", "merge_stats"]
+__all__ = ["ArchiveError", "Archiver", "Outcome", "StoreWriteError", "archive_item", "merge_stats"]

@@ -1,5 +1,7 @@
-"""The `nianbao` command. Exit codes: 0 done (perhaps partly), 1 nothing could be done,
-2 usage error, 3 bad site configuration (not worth retrying until the file is fixed)."""
+"""The `nianbao` command. Exit codes: 0 done, 1 nothing could be done, 2 usage error, 3 bad
+site configuration (not worth retrying until the file is fixed), 4 done with a hole: files
+owed or a run interrupted (the next run pays what is owed first), 5 a site was being crawled
+by another process and was left to it."""
 from __future__ import annotations
 
 import csv
@@ -14,7 +16,7 @@ from rich.table import Table
 
 from crawler import env
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CONFIG = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CONFIG, EXIT_INCOMPLETE, EXIT_BUSY = 0, 1, 2, 3, 4, 5
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="nianbao: find, archive and audit 政府信息公开工作年度报告.")
@@ -41,19 +43,26 @@ def _config_error(exc) -> None:
 
 def _print_summaries(summaries) -> None:
     table = Table(title="Harvest summary", show_lines=False)
-    for col in ("site", "outcome", "pages", "reports", "files", "errors"):
+    for col in ("site", "outcome", "pages", "reports", "files", "owed", "errors"):
         table.add_column(col)
     for s in summaries:
         errors = ", ".join(f"{k}×{v}" for k, v in sorted(s.errors.items())) or "-"
         colour = {"ok": "green", "partial": "yellow"}.get(s.outcome, "red")
         table.add_row(s.site_id, f"[{colour}]{s.outcome}[/{colour}]", str(s.pages), str(s.reports),
-                      str(s.files), errors)
+                      str(s.files), f"[red]{s.owed}[/red]" if s.owed else "0", errors)
     out.print(table)
 
 
 def _exit_for(summaries) -> int:
-    if summaries and all(s.outcome == "failed" or (s.pages == 0 and s.files == 0) for s in summaries):
+    """One code for a harvest of many sites: the worst of them, with "nothing could be done"
+    only when no site did anything."""
+    if summaries and all(s.outcome in ("failed", "busy") or (s.pages == 0 and s.files == 0 and not s.owed)
+                         for s in summaries) and not all(s.outcome == "busy" for s in summaries):
         return EXIT_FAILED
+    if any(s.outcome == "busy" for s in summaries):
+        return EXIT_BUSY
+    if any(s.owed or s.outcome == "interrupted" for s in summaries):
+        return EXIT_INCOMPLETE
     return EXIT_OK
 
 
@@ -219,6 +228,8 @@ def runs(limit: int = typer.Option(20, "--limit"), site: Optional[str] = typer.O
              "removed": r.removed_reports or 0,
              # listed, but not revalidated on this run (crawler/revisit.py)
              "not_due": (r.stats or {}).get("nianbao/revisit/reports_not_due", 0),
+             # files meant to be archived and not, when the run ended (storage/owed.py)
+             "owed": (r.stats or {}).get("nianbao/owed", 0),
              "errors": r.errors or {}}
             for r in cat.runs(site_id=site, limit=limit)]
     if fmt == "json":
@@ -226,13 +237,13 @@ def runs(limit: int = typer.Option(20, "--limit"), site: Optional[str] = typer.O
         return
     table = Table(title="Crawl runs")
     for col in ("id", "site", "started", "outcome", "pages", "bytes", "new", "changed", "unchanged",
-                "not due", "removed", "errors"):
+                "not due", "removed", "owed", "errors"):
         table.add_column(col, overflow="fold")
     for r in rows:
         errors = ", ".join(f"{k}×{v}" for k, v in sorted(r["errors"].items())) or "-"
         table.add_row(str(r["id"]), r["site_id"], r["started_at"][:16].replace("T", " "), r["outcome"],
                       str(r["pages"]), str(r["bytes"]), str(r["new"]), str(r["changed"]),
-                      str(r["unchanged"]), str(r["not_due"]), str(r["removed"]), errors)
+                      str(r["unchanged"]), str(r["not_due"]), str(r["removed"]), str(r["owed"]), errors)
     out.print(table)
 
 

@@ -40,6 +40,9 @@ class FileItem:
     resumed: bool = False
     # What the spider made of this page (crawler.analyses), kept so a recrawl need not parse it
     analysis: bytes | None = None
+    # Files this page asks for (spiders/debts.py entries), owed in the page's own archive
+    # transaction until each is archived in turn: a report page is never on record without them
+    owes: list[dict] = field(default_factory=list)
 
     def header(self, name: str) -> str | None:
         """A response header by name, in any case: Scrapy title-cases names ("Etag")."""

@@ -15,15 +15,24 @@ from scrapy import signals
 from crawler import __version__, env
 from crawler.archiving import ArchiveError, Archiver, merge_stats
 from crawler.items import FileItem
+from crawler import scope
 from scrapy.exceptions import DropItem
 
+from storage import leases
 from storage.catalogue import Catalogue, CatalogueError
 from storage.objects import StoreError, StoreUnavailable, open_store
 
 log = logging.getLogger(__name__)
 
 # Errors that do not stop the run from recording what it found: not failures of a crawl.
-_NOT_INCOMPLETE = ("http_404", "http_410", "robots_disallowed")
+_NOT_INCOMPLETE = ("http_404", "http_410", "robots_disallowed", "off_scope")
+
+# Seconds between heartbeats: the lease is renewed and what the run owes is written down.
+HEARTBEAT = 5.0
+
+
+class SiteBusy(CatalogueError):
+    """Another live crawl holds the site's lease (storage/leases.py)."""
 
 
 class ArchivePipeline:
@@ -34,10 +43,16 @@ class ArchivePipeline:
         self.store = None
         self.catalogue = None
         self.run_id: int | None = None
-        self.outage_wait = 300.0
+        self.outage_wait = 300.0       # in all, per run: then the run stops, its files owed
+        self.outage_spent = 0.0
         self.archive_processes = 1
         self.archiver: Archiver | None = None
         self._outage_lock = asyncio.Lock()
+        self.lease_ttl = leases.DEFAULT_TTL
+        self.owner = leases.this_owner()
+        self.leased = False
+        self._heartbeat: asyncio.Task | None = None
+        self.spider = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -46,6 +61,7 @@ class ArchivePipeline:
                        catalogue_url=env.catalogue_url(s.get("NIANBAO_CATALOGUE")), crawler=crawler)
         pipeline.outage_wait = s.getfloat("NIANBAO_STORE_OUTAGE_WAIT", 300.0)
         pipeline.archive_processes = s.getint("NIANBAO_ARCHIVE_PROCESSES", 1)
+        pipeline.lease_ttl = s.getfloat("NIANBAO_LEASE_TTL", leases.DEFAULT_TTL)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
@@ -57,6 +73,12 @@ class ArchivePipeline:
             self.archiver = Archiver.acquire(self.archive_processes)
             # The archiving process starts while the first pages download; the first file waits for it.
             self.archiver.warm(self.store_url, self.catalogue_url)
+            self._heartbeat = asyncio.ensure_future(self._beat(spider))
+        except SiteBusy as exc:
+            log.error("%s: not crawled: %s", spider.site.id, exc)
+            self.crawler.stats.set_value("nianbao/fatal", str(exc))
+            self.crawler.stats.set_value("nianbao/outcome", "busy")
+            self.catalogue = None
         except (StoreError, CatalogueError) as exc:
             # Nothing can be archived: say so once, and let the spider start nothing.
             log.error("%s: cannot archive: %s", spider.site.id, exc)
@@ -76,6 +98,13 @@ class ArchivePipeline:
             first_year=site.first_year, config_hash=site.config_hash())
         # A distributed worker shares its site with others: their runs are alive, not stale.
         distributed = bool(self.crawler.settings.get("NIANBAO_WORKER_ID"))
+        if not distributed:
+            # One crawl of a site at a time: a run left `running` is ours to resume only once
+            # its crawl's lease expired (or its process is gone).
+            holder = self.catalogue.acquire_lease(site_id=site.id, owner=self.owner, ttl=self.lease_ttl)
+            if holder is not None:
+                raise SiteBusy(leases.describe(holder))
+            self.leased = True
         resumable = None if distributed else self.catalogue.running_run(site_id=site.id)
         if resumable is not None:
             # The last run of this site died mid-crawl (SIGKILL, power): resume it. What it
@@ -95,6 +124,51 @@ class ArchivePipeline:
                                                    software_version=__version__)
         spider.run_id = self.run_id
         self.crawler.stats.set_value("nianbao/run_id", self.run_id)
+        if self.leased:
+            self.catalogue.renew_lease(site_id=site.id, owner=self.owner, ttl=self.lease_ttl, run_id=self.run_id)
+        # What earlier runs owe (storage/owed.py): the spider asks for these first.
+        spider.owed_rows = [] if distributed else self.catalogue.owed(site_id=site.id)
+        if spider.owed_rows:
+            log.info("%s: %d files owed by earlier runs are fetched first", site.id, len(spider.owed_rows))
+            self.crawler.stats.set_value("nianbao/owed_at_start", len(spider.owed_rows))
+        self.spider = spider
+
+    async def _beat(self, spider) -> None:
+        """Every few seconds: renew the site's lease and write down what the run owes. A lease
+        lost (this process stalled past its expiry and another crawl took the site over) stops
+        this run: two runs must not write one site."""
+        while True:
+            await asyncio.sleep(min(HEARTBEAT, self.lease_ttl / 3))
+            try:
+                await asyncio.to_thread(self._write_debts, spider)
+                if self.leased and not await asyncio.to_thread(
+                        self.catalogue.renew_lease, site_id=spider.site.id, owner=self.owner,
+                        ttl=self.lease_ttl, run_id=self.run_id):
+                    log.error("%s: lease lost to another crawl: stopping this run", spider.site.id)
+                    self.leased = False
+                    self._stop("lease_lost")
+                    return
+            except CatalogueError as exc:
+                log.warning("%s: heartbeat: %s", spider.site.id, exc)
+
+    def _stop(self, reason: str) -> None:
+        """Close the spider without waiting here: the close waits for items in hand, this one
+        among them. Its outstanding requests are dropped, and owed at close (spiders/debts.py)."""
+        task = asyncio.ensure_future(self.crawler.engine.close_spider_async(reason=reason))
+        self._stopping = task       # held: the loop keeps only weak references to tasks
+
+    def _write_debts(self, spider) -> int:
+        debts = getattr(spider, "debts", None)
+        if debts is None or self.catalogue is None:
+            return 0
+        entries = debts.take()
+        if not entries:
+            return 0
+        try:
+            return self.catalogue.owe(site_id=spider.site.id, entries=entries, run_id=self.run_id)
+        except CatalogueError:
+            debts.give_back(entries)
+            raise
 
     async def process_item(self, item, spider=None):
         if not isinstance(item, FileItem):
@@ -109,11 +183,15 @@ class ArchivePipeline:
                     if not await self._wait_for_store(exc):
                         raise
         except (ArchiveError, StoreError, CatalogueError) as exc:
-            # Nothing half-written: the object is stored before any row names it. Record and go on.
-            kind = type(exc).__name__
-            self.crawler.stats.inc_value(f"nianbao/error/archive_{kind}")
-            log.error("%s: not archived: %s", item.site_id, exc)
-            raise DropItem(str(exc)) from None
+            # Nothing half-written: the object is stored before any row names it. Record it as
+            # owed, so the next run fetches it first, and go on.
+            kind = getattr(exc, "kind", None) or f"archive_{type(exc).__name__}"
+            self.crawler.stats.inc_value(f"nianbao/error/{kind}")
+            log.error("%s: %s not archived: %s", item.site_id, item.url, _one_line(exc))
+            debts = getattr(spider or self.crawler.spider, "debts", None)
+            if debts is not None:
+                debts.not_archived(item, f"{kind}: {_one_line(exc)}")
+            raise DropItem(f"{item.url}: {kind}") from None
         merge_stats(self.crawler.stats, outcome)
         for warning in outcome.warnings:
             log.warning("%s", warning)
@@ -125,13 +203,17 @@ class ArchivePipeline:
         async with self._outage_lock:
             if await self._store_ok():
                 return True       # another item already waited the outage out
+            left = self.outage_wait - self.outage_spent
+            if left <= 0:
+                return False      # the run's patience is spent: every file now fails at once
             engine = self.crawler.engine
-            log.warning("object store unavailable (%s): pausing the crawl for up to %ss", exc, self.outage_wait)
+            log.warning("object store unavailable (%s): pausing the crawl for up to %.0fs", _one_line(exc), left)
             self.crawler.stats.inc_value("nianbao/store_outages")
             engine.pause()
+            loop = asyncio.get_running_loop()
+            started = loop.time()
             try:
-                loop = asyncio.get_running_loop()
-                deadline = loop.time() + self.outage_wait
+                deadline = started + left
                 delay = 1.0
                 while loop.time() < deadline:
                     await asyncio.sleep(min(delay, max(0.0, deadline - loop.time())))
@@ -139,8 +221,14 @@ class ArchivePipeline:
                         log.warning("object store is back: resuming the crawl")
                         return True
                     delay = min(delay * 2, 15.0)
+                # A store that does not come back within the run's deadline: stop the run (what
+                # it still meant to fetch is owed) rather than wait hours, one file at a time.
+                log.error("object store still unavailable after %.0fs: stopping the run; its files are owed",
+                          self.outage_wait)
+                self._stop("store_unavailable")
                 return False
             finally:
+                self.outage_spent += loop.time() - started
                 engine.unpause()
 
     async def _store_ok(self) -> bool:
@@ -153,9 +241,17 @@ class ArchivePipeline:
     async def spider_closed(self, spider, reason):
         # Connected to the spider_closed signal (not close_spider) to learn why it closed.
         # In a thread, like the open: closing a run writes to the catalogue.
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
         try:
             await asyncio.to_thread(self._close_run, spider, reason)
         finally:
+            if self.leased and self.catalogue is not None:
+                try:
+                    await asyncio.to_thread(self.catalogue.release_lease, site_id=spider.site.id, owner=self.owner)
+                except CatalogueError as exc:
+                    log.warning("%s: lease not released (it expires by itself): %s", spider.site.id, exc)
+                self.leased = False
             if self.archiver is not None:
                 archiver, self.archiver = self.archiver, None
                 await asyncio.to_thread(archiver.release)
@@ -163,17 +259,16 @@ class ArchivePipeline:
     def _close_run(self, spider, reason):
         if self.catalogue is None or self.run_id is None:
             return
+        debts = getattr(spider, "debts", None)
+        if debts is not None:
+            debts.end(reason)
+        self._write_debts(spider)
+        owed = self.catalogue.owed_count(site_id=spider.site.id)
+        self.crawler.stats.set_value("nianbao/owed", owed)
         stats = self.crawler.stats.get_stats()
         errors = {k.split("/", 2)[2]: v for k, v in stats.items() if k.startswith("nianbao/error/")}
         pages = stats.get("nianbao/pages", 0)
-        if reason not in ("finished", "closespider_pagecount"):
-            outcome = "interrupted"
-        elif pages == 0 and errors:
-            outcome = "failed"
-        elif errors:
-            outcome = "partial"
-        else:
-            outcome = "ok"
+        outcome = run_outcome(reason, pages=pages, errors=errors, owed=owed)
         not_due = getattr(spider, "not_due_reports", set())
         if not_due:
             # Listed on this run but not revalidated (crawler/revisit.py): seen all the same.
@@ -197,8 +292,36 @@ class ArchivePipeline:
         if reason != "finished" or outcome == "failed" or spider.budget_hit or incomplete:
             self.crawler.stats.set_value("nianbao/removal_check", "skipped: run incomplete")
             return None
-        removed = self.catalogue.mark_missing(site_id=spider.site.id, seen_urls=spider.reports_seen)
+        site = spider.site
+        run = next((r for r in self.catalogue.runs(site_id=site.id, limit=5) if r.id == self.run_id), None)
+
+        def reachable(url: str) -> bool:
+            # Only what this site's own walk could reach: a report kept under this site id from
+            # other hosts (an older scope, an id shared with another crawl) proves nothing here.
+            return scope.in_scope(url, site.allowed_hosts) or scope.attachment_in_scope(url, site.allowed_hosts)
+
+        removed = self.catalogue.mark_missing(site_id=site.id, seen_urls=spider.reports_seen,
+                                              known_before=run.started_at if run else None,
+                                              reachable=reachable if site.allowed_hosts else None)
         self.crawler.stats.set_value("nianbao/removed", len(removed))
         if removed:
             log.info("%s: %d reports no longer served or listed", spider.site.id, len(removed))
         return removed
+
+
+def run_outcome(reason: str, *, pages: int, errors: dict, owed: int) -> str:
+    """What a run is called, from why it closed, what failed and what it leaves owed. "ok" is
+    a promise: the run finished, nothing failed, and nothing of the site is owed."""
+    if reason not in ("finished", "closespider_pagecount"):
+        return "interrupted"
+    if pages == 0 and errors:
+        return "failed"
+    if errors or owed:
+        return "partial"
+    return "ok"
+
+
+def _one_line(exc: BaseException, limit: int = 300) -> str:
+    """An exception's words on one line, never a body: logs name the file and the reason."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[:limit] + "…"

@@ -31,6 +31,7 @@ class SiteSummary:
     errors: dict[str, int] = field(default_factory=dict)
     run_id: int | None = None
     finish_reason: str | None = None
+    owed: int = 0               # files of the site still owed when the run ended
 
     @property
     def error_count(self) -> int:
@@ -83,7 +84,7 @@ def summarise(site_id: str, stats: dict) -> SiteSummary:
     outcome = stats.get("nianbao/outcome") or ("failed" if stats.get("nianbao/fatal") else "unknown")
     return SiteSummary(site_id=site_id, outcome=outcome, pages=snap["pages"], reports=snap["reports"],
                        files=snap["files"], errors=errors, run_id=stats.get("nianbao/run_id"),
-                       finish_reason=stats.get("finish_reason"))
+                       finish_reason=stats.get("finish_reason"), owed=stats.get("nianbao/owed", 0))
 
 
 # Allocations between young-generation collections (Python's default: 700).

@@ -27,9 +27,11 @@ from crawler.logs import quiet_expected_failures
 from crawler.rendering import click_next, render_meta, use_bundled_suffix_list
 from crawler.siteconfig import SiteConfig, load_site
 from spiders.clicks import ClickResolver
+from spiders.debts import Debts, entry_for, report_of
 from spiders.widening import Widening
 
 FRAME_PRIORITY = 60
+OWED_PRIORITY = 3000     # what earlier runs owe goes before anything else
 JUDGE_MAX_BYTES = 20_000_000
 _REPORT_WORDS = re.compile(r"年度报告|年报|年度報告|年報|工作报告|工作報告|报告|報告")
 # A link whose text is only a file name or a download word: 「附件1.pdf」, 「下载」, 「P020190123.pdf」.
@@ -165,6 +167,8 @@ class ReportsSpider(scrapy.Spider):
         self.widening = Widening()
         self.report_years: set[int] = set()   # years of the reports found so far (widening)
         self.judged: set[str] = set()   # vaguely linked files fetched to be judged by their text
+        self.debts = Debts()            # files wanted, until archived, owed or gone
+        self.owed_rows: list[dict] = []  # what earlier runs owe (set by the archive pipeline)
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -193,6 +197,8 @@ class ReportsSpider(scrapy.Spider):
     async def start(self):
         if self.crawler.stats.get_value("nianbao/fatal"):
             return      # the archive is unusable (store or catalogue): fetch nothing
+        for request in self._owed_requests():
+            yield request
         for url in self.site.start_urls:
             req = self._page_request(url, depth=0, text="", source=None, priority=1000)
             if req is not None:
@@ -221,12 +227,34 @@ class ReportsSpider(scrapy.Spider):
         return Request(url, callback=self.parse_page, errback=self.on_error, priority=priority,
                        meta={**meta, "nianbao_kind": "page"}, headers=headers)
 
-    def _file_request(self, url: str, *, report: ReportRef | None, source: str) -> Request:
+    def _file_request(self, url: str, *, report: ReportRef | None, source: str | None,
+                      judge: dict | None = None, priority: int = 2000) -> Request:
         if report is not None:
             self.report_years.add(report.year)
-        return Request(url, callback=self.parse_file, errback=self.on_error, priority=2000,
-                       meta={"nianbao_report": report, "nianbao_source": source, "nianbao_kind": "file"},
-                       headers={"Referer": source})
+        meta = {"nianbao_report": report, "nianbao_source": source, "nianbao_kind": "file"}
+        if judge is not None:
+            meta["nianbao_judge"] = judge
+        request = Request(url, callback=self.parse_file, errback=self.on_error, priority=priority,
+                          meta=meta, headers={"Referer": source} if source else None)
+        # Keyed by the URL as sent (Request may percent-encode what canonical_url kept).
+        self.debts.want(request.url, report=report, source=source, judge=judge)
+        return request
+
+    def _owed_requests(self):
+        """What earlier runs meant to archive and did not, asked for before anything else and
+        whatever the revisit schedule says (spiders/debts.py)."""
+        for row in self.owed_rows:
+            report = report_of(row)
+            if row["kind"] == "page":
+                req = self._page_request(row["url"], depth=1, text=report.title if report else "",
+                                         source=row.get("source_page"), priority=OWED_PRIORITY)
+            else:
+                req = self._file_request(row["url"], report=report, source=row.get("source_page"),
+                                         judge=(row.get("meta") or {}).get("judge"), priority=OWED_PRIORITY)
+            if req is not None:
+                req.meta["nianbao_owed"] = True
+                self._stat("owed/requested")
+                yield req
 
     # -- callbacks -----------------------------------------------------------------------
     def parse_page(self, response):
@@ -398,13 +426,19 @@ class ReportsSpider(scrapy.Spider):
             self.widening.walked_page(response.url)
         if report is not None:
             self.report_years.add(report.year)
+            item = None
             if not rendered:
-                out.append(self._file_item(response, kind="page", report=report, source=source,
-                                           content_type=content_type, analysis=analysis))
+                item = self._file_item(response, kind="page", report=report, source=source,
+                                       content_type=content_type, analysis=analysis)
+                out.append(item)
             for link in page.links:
                 if links.is_attachment(link.url) and scope.attachment_in_scope(link.url, self.site.allowed_hosts) \
                         and not _foreign_attachment(link.text):
-                    out.append(self._file_request(links.canonical_url(link.url), report=report, source=response.url))
+                    request = self._file_request(links.canonical_url(link.url), report=report, source=response.url)
+                    out.append(request)
+                    if item is not None:
+                        # Owed in the page's own archive transaction: never the page without them.
+                        item.owes.append(entry_for(request.url, kind="file", report=report, source=response.url))
 
         # Followed lazily: a list of 10,000 links must not become 10,000 requests at once.
         return out, report, page, self._follow(response, page, depth=depth, is_report=report is not None,
@@ -498,6 +532,7 @@ class ReportsSpider(scrapy.Spider):
 
     def parse_file(self, response):
         self._stat("files")
+        self.debts.answered(response.request.meta.get("redirect_urls", [response.url])[0])
         content_type = _content_type(response)
         report = response.meta["nianbao_report"]
         judge = response.meta.get("nianbao_judge")
@@ -517,6 +552,12 @@ class ReportsSpider(scrapy.Spider):
 
     def on_error(self, failure):
         request = failure.request
+        if request.meta.get("nianbao_kind") == "file":
+            original = (request.meta.get("redirect_urls") or [request.url])[0]
+            if failure.check(NotDue):
+                self.debts.answered(original)
+            else:
+                self.debts.failed(original, error_kind(failure))
         if failure.check(NotDue):
             # Revalidated recently (crawler/revisit.py): still listed, so still a live report.
             url = failure.value.report_url
@@ -660,10 +701,9 @@ class ReportsSpider(scrapy.Spider):
                     if canonical not in self.judged:
                         self.judged.add(canonical)
                         self._stat("judge/files_fetched")
-                        req = self._file_request(canonical, report=None, source=response.url)
-                        req.meta["nianbao_judge"] = {"text": link.text, "date": link.date,
-                                                     "breadcrumb": page.breadcrumb}
-                        yield req
+                        yield self._file_request(canonical, report=None, source=response.url,
+                                                 judge={"text": link.text, "date": link.date,
+                                                        "breadcrumb": page.breadcrumb})
                 continue
             if not scope.in_scope(url, self.site.allowed_hosts):
                 continue

@@ -19,6 +19,8 @@ from sqlmodel import Session, col, select
 from storage import db
 from storage.db import CatalogueError, CatalogueUnavailable, CatalogueURLError
 from storage.groupcommit import GroupCommit
+from storage.leases import Leases
+from storage.owed import OwedLedger
 from storage.models import (
     CAPTURE_KINDS,
     CHANGES,
@@ -103,7 +105,7 @@ def _jsonable(value: Any) -> dict:
     return json.loads(json.dumps(value or {}, default=str))
 
 
-class Catalogue:
+class Catalogue(OwedLedger, Leases):
     def __init__(self, url: str):
         self.engine = db.make_engine(url)
         self.url = db.safe_url(self.engine)
@@ -319,14 +321,17 @@ class Catalogue:
 
     def archive(self, *, capture: dict[str, Any], blob: dict[str, Any] | None = None,
                 report: dict[str, Any] | None = None,
-                redirect_state: dict[str, Any] | None = None) -> tuple[int, int | None]:
+                redirect_state: dict[str, Any] | None = None,
+                owes: list[dict[str, Any]] | None = None) -> tuple[int, int | None]:
         """What the crawler records for one fetched file, in one transaction: the blob (new
-        bytes), the report it belongs to, the capture, and the URL state of a redirect target.
-        Returns (capture_id, report_id). All or nothing: no capture without its report row.
+        bytes), the report it belongs to, the capture, the URL state of a redirect target, the
+        capture's URLs settled if they were owed, and `owes`, the files this page asks for
+        (storage/owed.py). Returns (capture_id, report_id). All or nothing: no capture without
+        its report row, no report page without its files owed until they are archived too.
         Files archived by several threads at once share that transaction (group commit)."""
         fields = self._capture_fields(dict(capture))
         # Threads archiving at once share a transaction (storage/groupcommit.py).
-        return self._archiving.submit((fields, blob, report, redirect_state))
+        return self._archiving.submit((fields, blob, report, redirect_state, owes))
 
     def _archive_many(self, jobs) -> list[tuple[int, int | None]]:
         def fn(s: Session) -> list[tuple[int, int | None]]:
@@ -335,7 +340,8 @@ class Catalogue:
         return self._write("archive", fn)
 
     def _archive_one(self, s: Session, fields: dict[str, Any], blob: dict[str, Any] | None,
-                     report: dict[str, Any] | None, redirect_state: dict[str, Any] | None) -> tuple[int, int | None]:
+                     report: dict[str, Any] | None, redirect_state: dict[str, Any] | None,
+                     owes: list[dict[str, Any]] | None = None) -> tuple[int, int | None]:
         fields = dict(fields)     # a retried transaction starts from the caller's values
         if blob is not None:
             self._record_blob(s, **blob)
@@ -344,6 +350,10 @@ class Catalogue:
             report_id, _created = self._upsert_report(s, **report)
             fields["report_id"] = report_id
         capture_id, change = self._add_capture(s, fields)
+        self._settle(s, site_id=fields["site_id"], urls=(fields["url"], fields.get("final_url")))
+        if owes:
+            self._owe(s, site_id=fields["site_id"], run_id=fields.get("run_id"), skip_archived=True,
+                      entries=[dict(e, report_id=e.get("report_id") or report_id) for e in owes])
         if redirect_state is not None:
             self._upsert_url_state(s, redirect_state["url"],
                                    {k: v for k, v in redirect_state.items() if k != "url"}
@@ -490,15 +500,24 @@ class Catalogue:
 
         return self._write("mark_seen", fn) if urls else 0
 
-    def mark_missing(self, *, site_id: str, seen_urls: Iterable[str], at: datetime | None = None) -> list[int]:
-        """Reports of site_id whose url is not in seen_urls are marked removed at `at`; their ids."""
+    def mark_missing(self, *, site_id: str, seen_urls: Iterable[str], at: datetime | None = None,
+                     known_before: datetime | None = None, reachable=None) -> list[int]:
+        """Reports of site_id whose url is not in seen_urls are marked removed at `at`; their ids.
+
+        known_before: only reports first seen before then (a run's start): a report first seen
+        by the same run that judges absence was seen, whatever its URL spelling in seen_urls.
+        reachable(url): only reports the site's own walk could reach (its hosts and scope)."""
         seen = set(seen_urls)
         at = at or utcnow()
 
         def fn(s: Session) -> list[int]:
-            live = s.execute(sa.select(Report.id, Report.url).where(
-                Report.site_id == site_id, col(Report.removed_at).is_(None))).all()
-            gone = [(rid, url) for rid, url in live if url not in seen]
+            stmt = sa.select(Report.id, Report.url).where(
+                Report.site_id == site_id, col(Report.removed_at).is_(None))
+            if known_before is not None:
+                stmt = stmt.where(Report.first_seen < known_before)
+            live = s.execute(stmt).all()
+            gone = [(rid, url) for rid, url in live
+                    if url not in seen and (reachable is None or reachable(url))]
             if not gone:
                 return []
             ids = [rid for rid, _ in gone]

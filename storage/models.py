@@ -18,6 +18,10 @@ RUN_OUTCOMES = ("running", "ok", "partial", "failed", "interrupted")
 CAPTURE_KINDS = ("page", "attachment", "dom", "screenshot", "text")
 CHANGES = ("new", "changed", "unchanged")
 COVERAGE_STATES = ("not_applicable",)
+OWED_KINDS = ("file", "page")
+# owed: not yet archived, the next run fetches it first; gone: the server answered for good
+# (404, 410, refused by robots or scope) so nothing more can be archived from that URL.
+OWED_STATES = ("owed", "gone")
 
 
 def utcnow() -> datetime:
@@ -195,3 +199,39 @@ class CoverageMark(SQLModel, table=True):
     who: Optional[str] = None
     why: Optional[str] = None
     created_at: datetime = _ts(default_factory=utcnow)
+
+
+class OwedFile(SQLModel, table=True):
+    """A file (or report page) a run meant to archive and did not: the debt the next run pays
+    first, whatever the revisit schedule says. Settled by the capture that archives it, in
+    the same transaction (storage/owed.py)."""
+
+    __tablename__ = "owed_file"
+    __table_args__ = (sa.UniqueConstraint("site_id", "url", name="uq_owed_file_site_url"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    site_id: str = Field(foreign_key="site.id", index=True)
+    url: str
+    kind: str = Field(default="file", max_length=16)
+    report_id: Optional[int] = Field(default=None, foreign_key="report.id")
+    source_page: Optional[str] = None
+    state: str = Field(default="owed", max_length=16)
+    reason: str = Field(default="pending", max_length=200)
+    attempts: int = 0
+    run_id: Optional[int] = None        # the run that last owed it
+    meta: dict = _json()                # what the request needs again (a vague link's context)
+    first_owed: datetime = _ts(default_factory=utcnow)
+    updated_at: datetime = _ts(default_factory=utcnow)
+
+
+class SiteLease(SQLModel, table=True):
+    """One run per site at a time, across processes and machines: whoever holds an unexpired
+    lease (renewed by its heartbeat) crawls the site; storage/leases.py."""
+
+    __tablename__ = "site_lease"
+
+    site_id: str = Field(primary_key=True, max_length=200)
+    owner: str = Field(max_length=200)  # host:pid
+    run_id: Optional[int] = None
+    acquired_at: datetime = _ts(default_factory=utcnow)
+    expires_at: datetime = _ts(default_factory=utcnow)

@@ -16,7 +16,8 @@ import storage.models  # noqa: F401  (tables on SQLModel.metadata)
 from storage import db
 from storage.catalogue import Catalogue
 
-TABLES = {"site", "crawl_run", "report", "blob", "capture", "url_state", "change", "coverage_mark"}
+TABLES = {"site", "crawl_run", "report", "blob", "capture", "url_state", "change", "coverage_mark",
+          "owed_file", "site_lease"}
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
