@@ -32,6 +32,25 @@ def store_url(override: str | None = None) -> str:
     return (data_dir() / "objects").as_uri()
 
 
+def warc_spool_dir(store_url: str, override: str | None = None) -> Path:
+    """Where WARC files are built before their upload (storage/warcspool.py says why).
+
+    The NIANBAO_WARC_TMP_DIR setting (override), used as is; else one directory per store under
+    NIANBAO_SPOOL; else beside a filesystem store (data/objects -> data/spool/objects-<hash>),
+    or under the data directory for any other store (data/spool/s3-<bucket>-...-<hash>).
+    """
+    from urllib.parse import urlsplit
+
+    from storage.warcspool import spool_dir_for
+
+    if override:
+        return Path(override).resolve()
+    root = os.environ.get("NIANBAO_SPOOL") or None
+    if root is None and urlsplit(store_url).scheme not in ("", "file"):
+        root = data_dir() / "spool"
+    return spool_dir_for(store_url, root)
+
+
 def sites_dir(override: str | None = None) -> Path:
     return Path(override or os.environ.get("NIANBAO_SITES", "sites"))
 

@@ -8,33 +8,41 @@ Digests are SHA-256 in warcio's spelling (`sha256:<base32>`), so the payload dig
 response record is the catalogue's hex SHA-256 of the archived object, re-encoded
 (`payload_sha256_hex`). A payload already written (by this writer, or found by the optional
 `lookup` across the archive) becomes a revisit record (identical-payload-digest) instead.
+
+Beside it: storage/warcspool.py (the spool a file is built in, its fsyncs, its recovery after a
+crash), storage/warcread.py (reading records back, digests), storage/httpcoding.py
+(Content-Encoding undone); their public names are re-exported here.
 """
 from __future__ import annotations
 
-import base64
-import binascii
+import atexit
 import hashlib
 import http
-import io
 import os
-import tempfile
+import sys
 import threading
+import weakref
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from io import BytesIO
+from pathlib import Path
 from typing import BinaryIO, Callable
 from urllib.parse import quote, urlsplit
 
-from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.utils import Digester
 from warcio.warcwriter import GzippingWrapper, WARCWriter
 
+from storage.httpcoding import decode_content_encoding
+from storage.warcread import payload_sha256_hex, read_location, read_record, sha256_digest
+from storage.warcspool import GroupSync, SpoolFile, spool_dir_for, spool_name
+
 __all__ = [
     "WarcLocation",
     "WarcWriter",
+    "WarcUploadError",
     "DigestLookup",
     "sha256_digest",
     "payload_sha256_hex",
@@ -63,33 +71,6 @@ class WarcLocation:
     revisit: bool
 
 
-# --- digests ----------------------------------------------------------------------------
-
-def sha256_digest(data: bytes) -> str:
-    """WARC digest value as warcio writes it: `sha256:<base32>`."""
-    return "sha256:" + base64.b32encode(hashlib.sha256(data).digest()).decode("ascii")
-
-
-def _digest_to_hex(value: str | None) -> str | None:
-    if not value or ":" not in value:
-        return None
-    algo, _, encoded = value.partition(":")
-    if algo.lower() != "sha256":
-        return None
-    encoded = encoded.strip()
-    if len(encoded) == 64:                      # already hex
-        return encoded.lower()
-    try:
-        return base64.b32decode(encoded.upper()).hex()
-    except (binascii.Error, ValueError):
-        return None
-
-
-def payload_sha256_hex(record) -> str | None:
-    """Hex SHA-256 from a warcio record's WARC-Payload-Digest (base32 or hex); None if not sha256."""
-    return _digest_to_hex(record.rec_headers.get_header("WARC-Payload-Digest"))
-
-
 # zlib level of each record's gzip member. warcio compresses at 9, which costs the crawl several
 # times level 6's CPU for a few percent of size on HTML and none on PDFs (already compressed).
 GZIP_LEVEL = 6
@@ -116,109 +97,6 @@ class _Sha256Writer(WARCWriter):
         super()._write_warc_record(_GzipMember(out), record)
 
 
-# --- reading back -----------------------------------------------------------------------
-
-def read_record(fileobj: BinaryIO, offset: int):
-    """The record starting at offset in an open WARC file (payload read fully, as bytes).
-
-    Returns (warcio record, payload bytes); the record's stream is already consumed.
-    A stream that cannot seek (an S3 body) is read forward to the offset.
-    """
-    try:
-        fileobj.seek(offset)
-    except (AttributeError, OSError, io.UnsupportedOperation):
-        left = offset
-        while left:
-            skipped = fileobj.read(min(left, 1 << 20))
-            if not skipped:
-                raise ValueError(f"WARC file ends before offset {offset}") from None
-            left -= len(skipped)
-    for record in ArchiveIterator(fileobj):
-        return record, record.raw_stream.read()
-    raise ValueError(f"no WARC record at offset {offset}")
-
-
-def read_location(store, location: WarcLocation | dict):
-    """(record, payload) at a WarcLocation, or at a {"key", "offset"} dict as kept in request meta."""
-    key, offset = (location["key"], location["offset"]) if isinstance(location, dict) else \
-        (location.key, location.offset)
-    fh = store.open(key)
-    try:
-        return read_record(fh, offset)
-    finally:
-        fh.close()
-
-
-# --- content encoding -------------------------------------------------------------------
-
-def decode_content_encoding(headers: list[tuple[str, str]], body: bytes, *,
-                            max_size: int = 0) -> tuple[list[tuple[str, str]], bytes, str | None]:
-    """Undo Content-Encoding (gzip, deflate, br) so the WARC payload equals the archived object.
-
-    Returns (headers, body, note). On success Content-Encoding is dropped, Content-Length
-    set to the decoded size, and note says what was done; on an unknown coding, a decoding
-    error or a result over max_size (0: no limit) everything is returned unchanged, note None.
-    """
-    values = [v.lower() for k, v in headers if k.lower() == "content-encoding"]
-    codings = [c.strip() for value in values for c in value.split(",")]
-    codings = [c for c in codings if c and c != "identity"]
-    if not codings:
-        return headers, body, None
-    data = body
-    try:
-        for coding in reversed(codings):        # applied in order listed, so undone in reverse
-            data = _decode_one(coding, data, max_size)
-            if data is None:
-                return headers, body, None
-    except (OSError, EOFError, zlib.error, ValueError):
-        return headers, body, None
-    kept = [(k, v) for k, v in headers if k.lower() not in ("content-encoding", "content-length")]
-    kept.append(("Content-Length", str(len(data))))
-    note = f"payload decoded from Content-Encoding: {', '.join(codings)}; header removed"
-    return kept, data, note
-
-
-def _decode_one(coding: str, data: bytes, max_size: int) -> bytes | None:
-    limit = max_size or 0
-    if coding in ("gzip", "x-gzip"):
-        return _bounded_zlib(data, zlib.MAX_WBITS | 16, limit)
-    if coding == "deflate":
-        try:
-            return _bounded_zlib(data, zlib.MAX_WBITS, limit)
-        except zlib.error:
-            return _bounded_zlib(data, -zlib.MAX_WBITS, limit)   # raw deflate, sent by some servers
-    if coding == "br":
-        try:
-            import brotli
-        except ImportError:
-            return None
-        out = brotli.decompress(data)
-        return None if limit and len(out) > limit else out
-    return None
-
-
-def _bounded_zlib(data: bytes, wbits: int, limit: int) -> bytes | None:
-    d = zlib.decompressobj(wbits)
-    out = bytearray()
-    chunk = data
-    while True:
-        piece = d.decompress(chunk, 1 << 20)
-        out += piece
-        if limit and len(out) > limit:
-            return None                         # a decompression bomb is archived as sent
-        chunk = d.unconsumed_tail
-        if not chunk:
-            break
-    out += d.flush()
-    # A gzip body may be several concatenated members.
-    if d.unused_data and wbits == zlib.MAX_WBITS | 16:
-        rest = _bounded_zlib(d.unused_data, wbits, limit and limit - len(out))
-        if rest is None:
-            return None
-        out += rest
-    return bytes(out)
-
-
 # --- writer -----------------------------------------------------------------------------
 
 def warc_key_prefix(site_id: str, run_id: int | str | None = None) -> str:
@@ -242,23 +120,36 @@ def _reason(status: int, reason: str | None) -> str:
 
 
 class _OpenFile:
-    def __init__(self, key: str, fh: BinaryIO):
-        self.key = key
-        self.fh = fh
-        self.writer = _Sha256Writer(fh, gzip=False, warc_version="1.1")
+    def __init__(self, spool: SpoolFile):
+        self.spool = spool
+        self.key = spool.key
+        self.fh = spool.fh
+        self.writer = _Sha256Writer(self.fh, gzip=False, warc_version="1.1")
+
+
+class WarcUploadError(OSError):
+    """WARC files that could not be uploaded; kept in the spool for recover_spool."""
 
 
 class WarcWriter:
     """Writes exchanges to rolling WARC files and uploads each finished file to the store.
 
     A file is closed and uploaded once it has passed max_bytes (so a file may exceed it by
-    one exchange); close() uploads the last. Files are built in tmp_dir (default: the system
-    temp dir) and deleted after a successful upload. Thread-safe: one lock around a write.
+    one exchange); close() uploads the last. Thread-safe: one lock around a write.
+
+    Durability (storage/warcspool.py): files are built in spool_dir (tmp_dir is its old name;
+    default: beside a filesystem store), locked by this process and named by their key. Every
+    record is flushed to the kernel as written (a SIGKILL loses nothing); `when_durable` /
+    `sync` fsync it, one fsync for every waiter at once (group commit), so a catalogue row can
+    be written knowing the record it names is on disk. A file whose upload fails stays in the
+    spool (retried at the next roll and at close, then left for recover_spool); close() then
+    raises WarcUploadError, one line. A writer still open when the interpreter exits (a second
+    Ctrl-C, an exception out of the crawl) is closed by an atexit hook.
     """
 
     def __init__(self, store, *, site_id: str, run_id: int | str, config_hash: str, software: str,
                  max_bytes: int = DEFAULT_MAX_BYTES, tmp_dir: str | os.PathLike[str] | None = None,
-                 lookup: DigestLookup | None = None):
+                 lookup: DigestLookup | None = None, spool_dir: str | os.PathLike[str] | None = None):
         if max_bytes <= 0:
             raise ValueError("max_bytes must be positive")
         self.store = store
@@ -267,23 +158,38 @@ class WarcWriter:
         self.config_hash = config_hash
         self.software = software
         self.max_bytes = max_bytes
-        self.tmp_dir = os.fspath(tmp_dir) if tmp_dir is not None else None
+        spool_dir = spool_dir if spool_dir is not None else tmp_dir
+        self.spool_dir = Path(spool_dir) if spool_dir is not None else spool_dir_for(store.url)
+        self.tmp_dir = os.fspath(self.spool_dir)
         self.lookup = lookup
         self.uploaded: list[str] = []
+        self.upload_failures = 0
+        self._unsent: list[SpoolFile] = []      # finished, fsynced, upload failed: retried
+        self._last_error: str | None = None
         self._serial = 0
         self._file: _OpenFile | None = None
         # sha256 hex -> (target URI, WARC-Date, record id) of the first record holding it
         self._seen: dict[str, tuple[str, str, str | None]] = {}
         self._lock = threading.Lock()
+        self._sync = GroupSync(self._lock, self._current, name=f"warc-sync-{site_id}")
         self._closed = False
+        _OPEN_WRITERS.add(self)
 
     # -- files ---------------------------------------------------------------------------
     def _open_file(self) -> _OpenFile:
-        self._serial += 1
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
-        key = f"{warc_key_prefix(self.site_id, self.run_id)}{stamp}-{self._serial:05d}.warc.gz"
-        fh = tempfile.NamedTemporaryFile(prefix="nianbao-", suffix=".warc.gz", dir=self.tmp_dir, delete=False)
-        f = _OpenFile(key, fh)
+        while True:
+            self._serial += 1
+            key = f"{warc_key_prefix(self.site_id, self.run_id)}{stamp}-{self._serial:05d}.warc.gz"
+            # A resumed run (same run id) started in the second its dead predecessor did must
+            # not overwrite the file the predecessor's captures name, nor its spooled copy.
+            if not (self.spool_dir / spool_name(key)).exists() and not self._in_store(key):
+                try:
+                    spool = SpoolFile(self.spool_dir, key)
+                    break
+                except FileExistsError:
+                    continue
+        f = _OpenFile(spool)
         info = {
             "software": self.software,
             "format": "WARC File Format 1.1",
@@ -297,21 +203,46 @@ class WarcWriter:
         self._file = f
         return f
 
+    def _in_store(self, key: str) -> bool:
+        try:
+            return self.store.exists(key)
+        except Exception:
+            return False      # a store that is down holds no newer file: spool on, upload later
+
     def _finish_file(self) -> None:
         f, self._file = self._file, None
-        if f is None:
-            return
-        f.fh.flush()
-        f.fh.seek(0)
-        try:
-            self.store.put(f.key, f.fh, content_type=WARC_CONTENT_TYPE)
-        except Exception as exc:
-            # Keep the local file: it is the only copy of these exchanges.
-            f.fh.close()
-            raise OSError(f"upload of {f.key} failed; WARC kept at {f.fh.name}: {exc}") from exc
-        f.fh.close()
-        os.unlink(f.fh.name)
-        self.uploaded.append(f.key)
+        if f is not None:
+            f.spool.sync()       # on disk before the store is asked: a failed upload loses nothing
+            self._unsent.append(f.spool)
+        self._upload_unsent()
+
+    def _upload_unsent(self) -> None:
+        for spool in list(self._unsent):
+            try:
+                spool.fh.seek(0)
+                self.store.put(spool.key, spool.fh, content_type=WARC_CONTENT_TYPE)
+            except Exception as exc:
+                self.upload_failures += 1
+                self._last_error = f"upload of {spool.key} failed; WARC kept at {spool.path}: " + \
+                    (str(exc).splitlines() or [type(exc).__name__])[0]
+                return               # the store is down: the rest waits for the next try
+            self._unsent.remove(spool)
+            spool.discard()
+            self.uploaded.append(spool.key)
+
+    # -- durability ----------------------------------------------------------------------
+    def _current(self) -> tuple[str, BinaryIO] | None:
+        # A finished file was fsynced before its upload was tried: only the open one waits.
+        return (self._file.key, self._file.fh) if self._file is not None else None
+
+    def when_durable(self, loc: WarcLocation, callback: Callable[[Exception | None], None]) -> None:
+        """Call callback(None) once loc's record is fsynced (callback(error) if the fsync failed):
+        at once when it already is, else from the writer's sync thread (storage.warcspool.GroupSync)."""
+        self._sync.when_durable(loc.key, loc.offset + loc.length, callback)
+
+    def sync(self, loc: WarcLocation) -> None:
+        """Return once loc's record is on disk."""
+        self._sync.wait(loc.key, loc.offset + loc.length)
 
     # -- records -------------------------------------------------------------------------
     def _original_for(self, sha: str) -> tuple[str, str, str | None] | None:
@@ -384,6 +315,7 @@ class WarcWriter:
                                                      refers_to=record_id))
             location = WarcLocation(key=f.key, offset=offset, length=length, payload_sha256=sha,
                                     revisit=original is not None)
+            f.fh.flush()          # in the kernel's hands: survives the death of this process
             if f.fh.tell() >= self.max_bytes:
                 self._finish_file()
             return location
@@ -415,11 +347,24 @@ class WarcWriter:
 
     # -- lifecycle -----------------------------------------------------------------------
     def close(self) -> list[str]:
-        """Upload the current file; return every key this writer uploaded."""
+        """Upload the current file; return every key this writer uploaded.
+
+        Raises WarcUploadError (one line) when a file could not be uploaded: it stays in the
+        spool, unlocked, for recover_spool."""
         with self._lock:
             if not self._closed:
                 self._closed = True
-                self._finish_file()
+                _OPEN_WRITERS.discard(self)
+                try:
+                    self._finish_file()
+                finally:
+                    kept, self._unsent = self._unsent, []
+                    for spool in kept:
+                        spool.release()
+                    self._sync.close()
+                if kept:
+                    raise WarcUploadError(f"{len(kept)} WARC file(s) not uploaded, kept in {self.spool_dir} "
+                                          f"for recovery at the next start: {self._last_error}")
             return list(self.uploaded)
 
     def __enter__(self) -> "WarcWriter":
@@ -427,3 +372,17 @@ class WarcWriter:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+# Writers still open when the interpreter exits: a crawl stopped by a second Ctrl-C or SIGTERM
+# (Scrapy stops the reactor without closing spiders) or an exception out of it.
+_OPEN_WRITERS: "weakref.WeakSet[WarcWriter]" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_writers() -> None:
+    for writer in list(_OPEN_WRITERS):
+        try:
+            writer.close()
+        except Exception as exc:
+            sys.stderr.write(f"nianbao: WARC {writer.site_id}: {str(exc).splitlines()[0] if str(exc) else exc!r}\n")
