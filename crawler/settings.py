@@ -23,6 +23,9 @@ DOWNLOAD_DELAY = 0.5
 DOWNLOAD_DELAY_JITTER = 0.5
 DOWNLOAD_TIMEOUT = 60
 DOWNLOAD_MAXSIZE = 200 * 1024 * 1024      # oversized files are aborted cleanly and recorded
+# ...and so are gzip/deflate/br bombs: Scrapy 2.11.1+ applies DOWNLOAD_MAXSIZE (and WARNSIZE) to the
+# decompressed body, inflating in 64 KiB steps (tests/test_inflate.py pins it). What report files
+# hold inside (zip members, PDF streams) is bounded by crawler/inflate.py.
 DOWNLOAD_WARNSIZE = 0
 REDIRECT_MAX_TIMES = 10
 RETRY_ENABLED = True

@@ -4,8 +4,8 @@ Reports come as HTML pages, PDF, DOCX, DOC/WPS, XLS/XLSX (the statistics tables)
 OFD. The type is decided from the bytes first (servers label files
 application/octet-stream, and file names lie), then the content type, then the name.
 Bad, truncated or hostile input gives None, never an exception: the caller records why.
-Work is bounded: at most MAX_PAGES pages, MAX_CHARS characters, MAX_ZIP_MEMBER bytes
-decompressed from one zip member.
+Work is bounded: at most MAX_PAGES pages, MAX_CHARS characters; what zip members and PDF
+streams inflate to is bounded by crawler/inflate.py.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import zipfile
 from urllib.parse import unquote, urlsplit
 
 from crawler.encoding import decode_html
+from crawler.inflate import MAX_PDF_DECODED, BoundedZip, TooLarge, pdf_limits, release_page
 
 __all__ = ["extract_text", "detect_kind", "MAX_CHARS", "MAX_PAGES"]
 
@@ -25,8 +26,6 @@ log = logging.getLogger(__name__)
 MAX_CHARS = 2_000_000
 MAX_PAGES = 300
 MAX_ROWS = 20_000
-MAX_ZIP_MEMBER = 50_000_000  # bytes decompressed from one member: zip bombs stop here
-MAX_ZIP_MEMBERS = 2_000
 
 
 # ---------------------------------------------------------------- type detection
@@ -95,9 +94,9 @@ def _url_name(url: str | None) -> str | None:
 
 def _zip_kind(data: bytes) -> str | None:
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            names = set(z.namelist()[:MAX_ZIP_MEMBERS])
-    except (zipfile.BadZipFile, OSError, ValueError):
+        with BoundedZip(data) as z:     # the central directory only: nothing is inflated
+            names = set(z.names())
+    except (zipfile.BadZipFile, OSError, ValueError):  # TooLarge is a ValueError
         return None
     if "word/document.xml" in names:
         return "docx"
@@ -216,6 +215,11 @@ def _node_text(node) -> str:
 # ---------------------------------------------------------------- PDF
 
 def _pdf(data: bytes) -> str | None:
+    with pdf_limits():
+        return _pdf_pages(data)
+
+
+def _pdf_pages(data: bytes) -> str | None:
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(data), strict=False)
@@ -225,14 +229,17 @@ def _pdf(data: bytes) -> str | None:
         except Exception:  # noqa: BLE001
             return None
     budget = _Budget()
+    decoded = 0
     for i, page in enumerate(reader.pages):
-        if i >= MAX_PAGES:
+        if i >= MAX_PAGES or decoded > MAX_PDF_DECODED:
             break
         try:
             t = page.extract_text() or ""
-        except Exception as exc:  # noqa: BLE001 - one broken page should not lose the rest
+        except Exception as exc:  # noqa: BLE001 - one broken page (or one past a limit) should not lose the rest
             log.debug("pdf page %d: %r", i, exc)
             continue
+        finally:
+            decoded += release_page(page)
         if not budget.add(t):
             break
     return budget.text()
@@ -244,8 +251,8 @@ def _docx(data: bytes) -> str | None:
     import docx
     from docx.oxml.ns import qn
 
-    _check_zip(data)
-    d = docx.Document(io.BytesIO(data))
+    with BoundedZip(data) as z:
+        d = docx.Document(io.BytesIO(z.rebuilt()))
     budget = _Budget()
     # Walk the body in order so tables stay where they are in the report.
     for el in d.element.body.iterchildren():
@@ -272,13 +279,6 @@ def _docx_table(tbl, qn) -> str:
     return "\n".join(rows)
 
 
-def _check_zip(data: bytes) -> None:
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        infos = z.infolist()
-        if len(infos) > MAX_ZIP_MEMBERS or any(i.file_size > MAX_ZIP_MEMBER for i in infos):
-            raise ValueError("zip too large to open")
-
-
 # ---------------------------------------------------------------- spreadsheets
 
 def _cell(v) -> str:
@@ -292,8 +292,8 @@ def _cell(v) -> str:
 def _xlsx(data: bytes) -> str | None:
     import openpyxl
 
-    _check_zip(data)
-    wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    with BoundedZip(data) as z:
+        wb = openpyxl.load_workbook(io.BytesIO(z.rebuilt()), read_only=True, data_only=True)
     budget = _Budget()
     try:
         for ws in wb.worksheets:
@@ -332,14 +332,17 @@ def _ofd(data: bytes) -> str | None:
     from lxml import etree
 
     budget = _Budget()
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        pages = [i for i in z.infolist() if re.search(r"Pages/Page_?\d+/Content\.xml$", i.filename, re.I)]
+    with BoundedZip(data) as z:
+        pages = [i for i in z.infos if re.search(r"Pages/Page_?\d+/Content\.xml$", i.filename, re.I)]
         pages.sort(key=lambda i: [int(x) for x in re.findall(r"\d+", i.filename)])
         parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
         for info in pages[:MAX_PAGES]:
-            if info.file_size > MAX_ZIP_MEMBER:
-                continue
-            root = etree.fromstring(z.read(info), parser)
+            try:
+                xml = z.read(info)
+            except TooLarge as exc:     # the pages before it are the text there is
+                log.debug("ofd: %s", exc)
+                break
+            root = etree.fromstring(xml, parser)
             lines: list[str] = []
             last_y = None
             for el in root.iter("{*}TextCode"):
