@@ -14,7 +14,7 @@ class ReportRef:
     url: str
 
 
-@dataclass
+@dataclass(repr=False)
 class FileItem:
     site_id: str
     url: str                    # the URL requested
@@ -43,6 +43,12 @@ class FileItem:
     # Files this page asks for (spiders/debts.py entries), owed in the page's own archive
     # transaction until each is archived in turn: a report page is never on record without them
     owes: list[dict] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        # Logged by Scrapy whenever an item is scraped, dropped or fails: what and where, never the bytes.
+        report = f" report={self.report.year}" if self.report is not None else ""
+        return (f"<FileItem {self.kind} {self.status} {self.url} site={self.site_id} "
+                f"type={self.content_type} bytes={len(self.body or b'')}{report}>")
 
     def header(self, name: str) -> str | None:
         """A response header by name, in any case: Scrapy title-cases names ("Etag")."""

@@ -74,6 +74,8 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+# Items in log lines by URL, kind and reason: Scrapy's own formatter prints a dropped item whole, body included.
+LOG_FORMATTER = "crawler.logs.ShortLogFormatter"
 
 # nianbao's own settings (NIANBAO_*); the runner fills these from env.py and the command line.
 NIANBAO_STORE = None          # object store URL; None: env.store_url()
