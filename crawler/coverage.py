@@ -11,7 +11,11 @@ from datetime import date
 
 FOUND, REMOVED, CHANGED, MISSING = "found", "removed", "changed", "missing"
 NOT_YET_DUE, UNREACHABLE, NOT_APPLICABLE = "not_yet_due", "unreachable", "not_applicable"
-STATES = (FOUND, CHANGED, REMOVED, MISSING, UNREACHABLE, NOT_YET_DUE, NOT_APPLICABLE)
+# Found, but a file of it is not in the archive: still owed (the next run fetches it) or gone
+# from the portal before it could be archived. Never shown as found: an archive must not say
+# "found" over a hole.
+INCOMPLETE = "incomplete"
+STATES = (FOUND, CHANGED, INCOMPLETE, REMOVED, MISSING, UNREACHABLE, NOT_YET_DUE, NOT_APPLICABLE)
 
 
 def deadline(year: int, kind: str) -> date:
@@ -62,12 +66,12 @@ class Coverage:
 
     def gaps(self) -> list[tuple[str, str, int, str]]:
         return [(r.site_id, r.agency, y, s) for r in self.rows for y, s in sorted(r.cells.items())
-                if s in (MISSING, UNREACHABLE, REMOVED)]
+                if s in (MISSING, UNREACHABLE, REMOVED, INCOMPLETE)]
 
 
 def compute(*, sites, reports, marks, last_outcomes: dict[str, str], today: date | None = None,
             region: str | None = None, site_id: str | None = None,
-            changed_ids: set[int] | None = None) -> Coverage:
+            changed_ids: set[int] | None = None, incomplete_ids: set[int] | None = None) -> Coverage:
     """Plain inputs (rows from the catalogue), so the rule is tested from tables.
 
     sites: objects with id, agency, kind, first_year, region_name, region_code
@@ -76,6 +80,8 @@ def compute(*, sites, reports, marks, last_outcomes: dict[str, str], today: date
     changed_ids: ids of reports whose bytes changed since first seen. Without it,
     `versions > 1` decides; but versions counts every file of a report (page and
     attachment), so from_catalogue passes the ids it reads from the captures.
+    incomplete_ids: ids of reports with a file owed or gone (storage/owed.py); a year whose
+    live reports are all incomplete is incomplete.
     """
     today = today or date.today()
     sites = [s for s in sites if (site_id is None or s.id == site_id) and
@@ -106,6 +112,8 @@ def compute(*, sites, reports, marks, last_outcomes: dict[str, str], today: date
             live = [r for r in found if r.removed_at is None]
             if (agency, year) in na:
                 state = NOT_APPLICABLE
+            elif live and incomplete_ids and all(r.id in incomplete_ids for r in live):
+                state = INCOMPLETE
             elif live:
                 if changed_ids is None:
                     changed = any((r.versions or 1) > 1 for r in live)
@@ -133,4 +141,5 @@ def from_catalogue(catalogue, **kwargs) -> Coverage:
     changed_ids = {c.report_id for c in catalogue.captures()
                    if c.is_report and c.report_id is not None and c.change == "changed"}
     return compute(sites=sites, reports=catalogue.reports(), marks=catalogue.coverage_marks(),
-                   last_outcomes=last_outcomes, changed_ids=changed_ids, **kwargs)
+                   last_outcomes=last_outcomes, changed_ids=changed_ids,
+                   incomplete_ids=set(catalogue.owed_reports()), **kwargs)

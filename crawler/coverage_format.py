@@ -9,9 +9,9 @@ from rich.table import Table
 
 from crawler.coverage import STATES, Coverage
 
-SYMBOL = {"found": "●", "changed": "◐", "removed": "✕", "missing": "·", "unreachable": "?",
+SYMBOL = {"found": "●", "changed": "◐", "incomplete": "◔", "removed": "✕", "missing": "·", "unreachable": "?",
           "not_yet_due": " ", "not_applicable": "–"}
-COLOUR = {"found": "green", "changed": "cyan", "removed": "magenta", "missing": "red",
+COLOUR = {"found": "green", "changed": "cyan", "incomplete": "yellow", "removed": "magenta", "missing": "red",
           "unreachable": "yellow", "not_yet_due": "dim", "not_applicable": "dim"}
 
 

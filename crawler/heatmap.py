@@ -10,11 +10,11 @@ from xml.sax.saxutils import escape
 from crawler.coverage import STATES, Coverage
 
 STATE_COLOURS = {
-    "found": "#2e7d32", "changed": "#0288d1", "removed": "#8e24aa", "missing": "#e53935",
+    "found": "#2e7d32", "changed": "#0288d1", "incomplete": "#ffb300", "removed": "#8e24aa", "missing": "#e53935",
     "unreachable": "#f9a825", "not_yet_due": "#eeeeee", "not_applicable": "#9e9e9e",
 }
 STATE_LABELS = {
-    "found": "found", "changed": "changed since first seen", "removed": "removed from portal",
+    "found": "found", "changed": "changed since first seen", "incomplete": "found, a file not archived", "removed": "removed from portal",
     "missing": "missing", "unreachable": "site unreachable", "not_yet_due": "not yet due",
     "not_applicable": "not applicable",
 }

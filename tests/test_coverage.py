@@ -69,3 +69,14 @@ def test_cells():
     assert rows[("a", "丙局")][2019] == "found"      # a department found on the site gets a row
     assert rows[("b", "乙局")][2016] == "unreachable"
     assert ("a", "甲局", 2019, "missing") in cov.gaps()
+
+
+def test_a_report_with_a_file_not_archived_is_incomplete_not_found():
+    reports = [R("a", "甲局", 2016, id=1), R("a", "甲局", 2017, id=2),
+               R("a", "甲局", 2018, id=3), R("a", "甲局", 2018, id=4)]
+    cov = compute(sites=[S("a", "甲局")], reports=reports, marks=[], last_outcomes={},
+                  today=date(2026, 2, 15), incomplete_ids={2, 3})
+    cells = cov.rows[0].cells
+    assert cells[2016] == "found" and cells[2017] == "incomplete"
+    assert cells[2018] == "found"              # another report of that year is whole
+    assert ("a", "甲局", 2017, "incomplete") in cov.gaps()
