@@ -109,6 +109,8 @@ def crawl(
     start_url: Optional[str] = typer.Option(None, "--start-url", help="Ad hoc crawl from this URL"),
     agency: Optional[str] = typer.Option(None, "--agency", help="Agency of an ad hoc crawl"),
     allow: list[str] = typer.Option(None, "--allow", help="Allowed host (host or host:port), repeatable"),
+    site_id: Optional[str] = typer.Option(None, "--id", help="Site id of an ad hoc crawl "
+                                          "(default: from the start URL's host and path)"),
     render: Optional[str] = typer.Option(None, "--render", help="auto | never | always (overrides sites)"),
     proxy: Optional[str] = typer.Option(None, "--proxy", help="HTTP proxy for every request"),
     max_pages: Optional[int] = typer.Option(None, "--max-pages", help="Page budget per site"),
@@ -125,12 +127,16 @@ def crawl(
     if render not in (None, "auto", "never", "always"):
         err.print(f"--render: {render!r} is not one of auto, never, always")
         raise typer.Exit(EXIT_USAGE)
+    if site_id and not start_url:
+        err.print("--id names the site of an ad hoc crawl: give --start-url too")
+        raise typer.Exit(EXIT_USAGE)
     if start_url:
         if not agency:
             err.print("--start-url needs --agency NAME")
             raise typer.Exit(EXIT_USAGE)
         try:
-            sites = [adhoc_site(start_url=start_url, agency=agency, allow=allow or None, render=render or "auto")]
+            sites = [adhoc_site(start_url=start_url, agency=agency, allow=allow or None, render=render or "auto",
+                                site_id=site_id)]
         except ConfigError as exc:
             _config_error(exc)
         sites = with_max_pages(sites, max_pages)

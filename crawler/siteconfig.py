@@ -239,12 +239,37 @@ def load_sites(path: str | Path) -> list[SiteConfig]:
     return configs
 
 
+def adhoc_id(start_url: str) -> str:
+    """The site id of an ad hoc crawl: its start URL's host, non-default port, path and query as a slug
+    (http://www.x.gov.cn:8080/col/col123/index.html -> www-x-gov-cn-8080-col-col123). One portal
+    often hosts many agencies, each under its own column: two start URLs on one host are two sites,
+    or the second crawl would mark the first one's reports removed and take over its agency. A start
+    URL at the root keeps the bare host id earlier versions gave every ad hoc crawl of that host."""
+    parts = urlsplit(start_url.strip())
+    host = (parts.hostname or "site").lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is not None and port != {"http": 80, "https": 443}.get(parts.scheme.lower()):
+        host = f"{host}-{port}"
+    # /col/ and /col/index.html are one start page; the scheme does not make another site.
+    path = re.sub(r"/(?:index|default)\.[a-z]+$", "/", parts.path, flags=re.I)
+    raw = "-".join(p for p in (host, path, parts.query) if p)
+    slug = re.sub(r"[^a-z0-9]+", "-", raw.lower()).strip("-") or "adhoc"
+    if len(slug) > 64:   # readable head, and a digest of the whole so long URLs stay apart
+        digest = hashlib.sha256(raw.encode("utf-8")).hexdigest()[:8]
+        slug = slug[:55].rstrip("-") + "-" + digest
+    return slug
+
+
 def adhoc_site(*, start_url: str, agency: str, allow: list[str] | None = None,
-               render: RenderMode = "auto", kind: AgencyKind = "department") -> SiteConfig:
-    """A site from the command line alone, with the same defaults as a file."""
-    host = urlsplit(start_url).hostname or "site"
-    site_id = re.sub(r"[^a-z0-9-]+", "-", host.lower()).strip("-")[:64] or "adhoc"
-    data = {"id": site_id, "agency": agency, "kind": kind, "start_urls": [start_url], "render": render}
+               render: RenderMode = "auto", kind: AgencyKind = "department",
+               site_id: str | None = None) -> SiteConfig:
+    """A site from the command line alone, with the same defaults as a file; its id is
+    `site_id` (`--id`) when given, else adhoc_id(start_url)."""
+    data = {"id": site_id or adhoc_id(start_url), "agency": agency, "kind": kind,
+            "start_urls": [start_url], "render": render}
     if allow:
         data["allowed_hosts"] = list(allow)
     return parse_site(data, source="command line")
