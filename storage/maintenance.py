@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from storage.catalogue import Catalogue
-from storage.objects import ObjectNotFound, ObjectStore, StoreError, hash_object, hash_stream
+from storage.objects import ObjectNotFound, ObjectStore, StoreError, hash_object
 
 CONTENT_PREFIX = "sha256/"
 # Corrupt objects are moved here, never deleted: the damaged bytes may be the last copy of
@@ -32,10 +32,6 @@ def sha256_of_key(key: str) -> str | None:
     """The hash a content-addressed key promises, or None for any other key."""
     m = _CONTENT_KEY.fullmatch(key)
     return m.group(3) if m else None
-
-
-def _hash_stream(f) -> tuple[str, int]:   # kept for callers of the old name
-    return hash_stream(f)
 
 
 def quarantine_key(key: str, got_sha256: str) -> str:
