@@ -39,5 +39,8 @@ def error_kind(exc: BaseException) -> str:
             return "robots_disallowed"
         if "redirect" in msg:
             return "redirect_loop"
+        if "download_maxsize" in msg:
+            # Scrapy's decompression stopped a body inflating past the limit (a gzip bomb).
+            return "oversized"
         return "ignored"
     return name.lower()

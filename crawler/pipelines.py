@@ -12,7 +12,7 @@ import logging
 
 from scrapy import signals
 
-from crawler import __version__, env
+from crawler import __version__, env, stopping
 from crawler.archiving import ArchiveError, Archiver, merge_stats
 from crawler.items import FileItem
 from crawler import scope
@@ -33,6 +33,11 @@ HEARTBEAT = 5.0
 
 class SiteBusy(CatalogueError):
     """Another live crawl holds the site's lease (storage/leases.py)."""
+
+
+# Pipelines whose run is open in this process: closed by close_abandoned_runs when the reactor
+# stopped before their spider closed (a second Ctrl-C).
+_OPEN_RUNS: set = set()
 
 
 class ArchivePipeline:
@@ -124,6 +129,7 @@ class ArchivePipeline:
                                                    software_version=__version__)
         spider.run_id = self.run_id
         self.crawler.stats.set_value("nianbao/run_id", self.run_id)
+        _OPEN_RUNS.add(self)
         if self.leased:
             self.catalogue.renew_lease(site_id=site.id, owner=self.owner, ttl=self.lease_ttl, run_id=self.run_id)
         # What earlier runs owe (storage/owed.py): the spider asks for these first.
@@ -204,7 +210,7 @@ class ArchivePipeline:
             if await self._store_ok():
                 return True       # another item already waited the outage out
             left = self.outage_wait - self.outage_spent
-            if left <= 0:
+            if left <= 0 or stopping.requested.is_set():
                 return False      # the run's patience is spent: every file now fails at once
             engine = self.crawler.engine
             log.warning("object store unavailable (%s): pausing the crawl for up to %.0fs", _one_line(exc), left)
@@ -215,12 +221,19 @@ class ArchivePipeline:
             try:
                 deadline = started + left
                 delay = 1.0
+                probe_at = started + delay
                 while loop.time() < deadline:
-                    await asyncio.sleep(min(delay, max(0.0, deadline - loop.time())))
+                    # Short sleeps, so a Ctrl-C during the outage is heard within half a second.
+                    await asyncio.sleep(max(0.0, min(0.5, probe_at - loop.time(), deadline - loop.time())))
+                    if stopping.requested.is_set():
+                        return False
+                    if loop.time() < probe_at:
+                        continue
                     if await self._store_ok():
                         log.warning("object store is back: resuming the crawl")
                         return True
                     delay = min(delay * 2, 15.0)
+                    probe_at = loop.time() + delay
                 # A store that does not come back within the run's deadline: stop the run (what
                 # it still meant to fetch is owed) rather than wait hours, one file at a time.
                 log.error("object store still unavailable after %.0fs: stopping the run; its files are owed",
@@ -257,6 +270,7 @@ class ArchivePipeline:
                 await asyncio.to_thread(archiver.release)
 
     def _close_run(self, spider, reason):
+        _OPEN_RUNS.discard(self)
         if self.catalogue is None or self.run_id is None:
             return
         debts = getattr(spider, "debts", None)
@@ -325,3 +339,18 @@ def _one_line(exc: BaseException, limit: int = 300) -> str:
     """An exception's words on one line, never a body: logs name the file and the reason."""
     text = " ".join(str(exc).split())
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+def close_abandoned_runs() -> None:
+    """Close the runs of this process whose spider never closed (the reactor was stopped by a
+    second Ctrl-C): interrupted, their unanswered files owed, their leases released."""
+    for pipeline in list(_OPEN_RUNS):
+        spider = pipeline.spider
+        try:
+            pipeline._close_run(spider, "killed")
+            if pipeline.leased:
+                pipeline.catalogue.release_lease(site_id=spider.site.id, owner=pipeline.owner)
+                pipeline.leased = False
+        except CatalogueError as exc:
+            log.error("%s: run %s left open (the next crawl resumes it): %s",
+                      spider.site.id, pipeline.run_id, _one_line(exc))

@@ -15,7 +15,7 @@ import tempfile
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 
-from crawler import env
+from crawler import env, stopping
 from crawler.logs import quiet_expected_failures
 from crawler.progress import snapshot
 from crawler.siteconfig import SiteConfig
@@ -100,11 +100,24 @@ def tune_gc() -> None:
     gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 20)
 
 
+class _Process(CrawlerProcess):
+    """Scrapy's process, telling the rest of nianbao when a stop was asked for (crawler.stopping)."""
+
+    def _signal_shutdown(self, signum, frame) -> None:
+        stopping.requested.set()
+        super()._signal_shutdown(signum, frame)
+
+    def _signal_kill(self, signum, frame) -> None:
+        stopping.requested.set()
+        super()._signal_kill(signum, frame)
+
+
 def run_sites(sites: list[SiteConfig], **kwargs) -> list[SiteSummary]:
+    from crawler.pipelines import close_abandoned_runs
     from spiders.reports import ReportsSpider
 
     settings = build_settings(sites, **kwargs)
-    process = CrawlerProcess(settings)
+    process = _Process(settings)
     logging.getLogger("scrapy.core.scraper").setLevel(logging.WARNING)
     quiet_expected_failures()
     crawlers = []
@@ -123,6 +136,9 @@ def run_sites(sites: list[SiteConfig], **kwargs) -> list[SiteSummary]:
         tune_gc()
         process.start()
     finally:
+        # A second Ctrl-C stops the reactor before the spiders close: their runs are closed
+        # here (interrupted, what they meant to fetch owed, leases released), never left running.
+        close_abandoned_runs()
         for path in queues:
             shutil.rmtree(path, ignore_errors=True)
     # Plain-text renditions of what this harvest archived, for downstream parsers.

@@ -18,8 +18,10 @@ from typing import Any
 
 from crawler.items import FileItem, ReportRef
 
-# Answers that end a URL's debt: nothing more can be archived from it.
-GONE_KINDS = frozenset({"http_404", "http_410", "robots_disallowed", "off_scope"})
+# Answers that end a URL's debt: nothing more can be archived from it. "oversized" is the
+# archive's own refusal (a file past DOWNLOAD_MAXSIZE, a gzip bomb): asking again under the same
+# limit gets the same answer, so it is on record as gone rather than owed run after run.
+GONE_KINDS = frozenset({"http_404", "http_410", "robots_disallowed", "off_scope", "oversized"})
 
 
 def report_meta(report: ReportRef | None) -> dict | None:

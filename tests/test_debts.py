@@ -334,3 +334,73 @@ def test_store_disk_full_is_an_error_of_its_kind_and_its_files_are_owed(world, t
         codes = _rerun_until_ok(args, tmp_path, catalogue_url, store_url, env={"NIANBAO_SPOOL": str(tmp_path / "spool")})
     assert codes[-1] == 0, codes
     assert _missing(world, Catalogue.open(catalogue_url), {"hanweb", "trs", "static"}) == []
+
+
+# ---- a store that goes away and stays away ---------------------------------------------------
+
+@pytest.fixture
+def weed(tmp_path):
+    from tests.services import _weed_binary
+    from tests.test_faults import Weed
+
+    if _weed_binary() is None:
+        pytest.skip("SeaweedFS (weed binary) is not available")
+    server = Weed(tmp_path / "weed")
+    server.start()
+    server.client().create_bucket(Bucket="debts")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _s3_env():
+    from tests.services import S3_ACCESS_KEY, S3_SECRET_KEY
+
+    return {"AWS_ACCESS_KEY_ID": S3_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": S3_SECRET_KEY}
+
+
+@pytest.mark.parametrize("how", ["deadline", "ctrl_c", "ctrl_c_twice"])
+def test_store_that_stays_down_ends_the_run_promptly_and_cleanly(world, tmp_path, weed, how):
+    """The run waits for the store within one deadline per run (not per file), and a Ctrl-C
+    during the outage is heard at once; either way the run is closed, its files owed, and the
+    next runs, with the store back, pay them."""
+    catalogue_url = f"sqlite:///{tmp_path / 'catalogue.sqlite'}"
+    store_url = f"s3://debts/archive?endpoint={weed.endpoint}&region=us-east-1"
+    sites = tmp_path / "sites"
+    families = {"hanweb", "trs"}
+    write_sites(world, sites, families=families, overrides=SLOW)
+    env = dict(_s3_env(), NIANBAO_SPOOL=str(tmp_path / "spool"))
+    with simulator.serve(world) as server:
+        args = _args(sites, server.proxy_url, catalogue_url, store_url)
+        patches = {"NIANBAO_STORE_OUTAGE_WAIT": 8 if how == "deadline" else 600}
+        proc = subprocess.Popen(wrapper_command(args, patches), cwd=REPO, env=crawl_env(env), text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        try:
+            _wait(lambda: _count(catalogue_url, "capture") >= 6, timeout=120, what="6 captures", proc=proc)
+            weed.stop()
+            time.sleep(6)                 # past the store client's own retries: the run is waiting
+            stopped = time.monotonic()
+            if how != "deadline":
+                os.killpg(proc.pid, signal.SIGINT)
+                if how == "ctrl_c_twice":
+                    time.sleep(0.3)
+                    os.killpg(proc.pid, signal.SIGINT)
+            _out, err = proc.communicate(timeout=120)
+            took = time.monotonic() - stopped
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert "Traceback" not in err, err[-3000:]
+        assert proc.returncode == 4, err[-3000:]
+        limit = {"deadline": 40, "ctrl_c": 15, "ctrl_c_twice": 10}[how]
+        assert took < limit, f"took {took:.1f}s to stop ({how}): {err[-6000:]}"
+        cat = Catalogue.open(catalogue_url)
+        runs = cat.runs()
+        assert runs and all(r.outcome == "interrupted" and r.finished_at is not None for r in runs), \
+            [(r.site_id, r.outcome) for r in runs]
+        assert all(cat.lease(site_id=r.site_id) is None for r in runs)
+        weed.start()
+        codes = _rerun_until_ok(args, tmp_path, catalogue_url, store_url, env=env)
+    assert codes[-1] == 0, codes
+    assert _missing(world, Catalogue.open(catalogue_url), families) == []
