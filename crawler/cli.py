@@ -278,9 +278,15 @@ def fsck(repair: bool = typer.Option(False, "--repair", help="Quarantine corrupt
     if fmt not in ("text", "json"):
         err.print(f"--format: {fmt!r} is not text or json")
         raise typer.Exit(EXIT_USAGE)
+    from storage.warcspool import recover_spool
+
     cat = _open_catalogue(catalogue)
     try:
-        report = run_fsck(cat, open_store(env.store_url(store)), repair=repair)
+        opened = open_store(env.store_url(store))
+        # WARC files a dead crawl left in the spool are uploaded first (files a live crawl holds
+        # are left alone): otherwise their captures would read as pointing at nothing.
+        recover_spool(opened, env.warc_spool_dir(opened.url))
+        report = run_fsck(cat, opened, repair=repair)
     except StoreError as exc:
         err.print(f"store: {exc}", highlight=False)
         raise typer.Exit(EXIT_FAILED)

@@ -189,9 +189,8 @@ def fsck(catalogue: Catalogue, store: ObjectStore, *, repair: bool = False,
 
 
 def _owe_again(catalogue: Catalogue, key: str, reason: str) -> int | None:
-    """URLs owed again for a lost object; None when this catalogue cannot owe (older code)."""
-    owe = getattr(catalogue, "owe_again", None)
-    return None if owe is None else owe(storage_key=key, reason=reason)
+    """URLs owed again for a lost object (storage/owed.py): the next crawl fetches them in full."""
+    return catalogue.owe_again(storage_key=key, reason=reason)
 
 
 def _repair(catalogue: Catalogue, store: ObjectStore, report: FsckReport) -> None:
