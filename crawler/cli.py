@@ -308,16 +308,29 @@ def warc_export(
     run: Optional[int] = typer.Option(None, "--run", help="One crawl run (default: every run of the site)"),
     output: Path = typer.Option(..., "-o", "--output", help="The .wacz file to write"),
     store: Optional[str] = StoreOpt,
+    catalogue: Optional[str] = CatalogueOpt,
 ):
-    """Package a site's (or one run's) WARC files as WACZ, for replay tools such as pywb."""
+    """Package a site's (or one run's) WARC files as WACZ, for replay tools such as pywb.
+    Refused (exit 1) when a capture of theirs names a WARC file the store does not hold: a
+    package that silently lacks records would pass for the whole archive."""
     from storage.objects import StoreError, open_store
     from storage.wacz import WaczError, export_wacz, warc_keys
+    from storage.warcspool import recover_spool
 
+    cat = _open_catalogue(catalogue)
     try:
         st = open_store(env.store_url(store))
+        recover_spool(st, env.warc_spool_dir(st.url))      # what a dead crawl left, uploaded first
         keys = warc_keys(st, site_id=site, run_id=run)
     except StoreError as exc:
         err.print(f"store: {exc}")
+        raise typer.Exit(EXIT_FAILED)
+    run_ids = [run] if run is not None else [r.id for r in cat.runs(site_id=site, limit=100_000)]
+    named = {c.warc_key for rid in run_ids for c in cat.captures(run_id=rid) if c.warc_key}
+    absent = sorted(named - set(keys))
+    if absent:
+        err.print(f"warc export: {len(absent)} WARC file(s) named by captures are not in the store "
+                  f"(first: {absent[0]}); run `nianbao fsck` to see which captures", highlight=False)
         raise typer.Exit(EXIT_FAILED)
     if not keys:
         err.print(f"no WARC files for site {site!r}" + (f" run {run}" if run is not None else ""))

@@ -2,6 +2,7 @@
 render auto), then the catalogue, the object store, the WARC files and the export agree with
 the simulator's ground truth."""
 import hashlib
+import shutil
 import json
 
 import pytest
@@ -132,12 +133,28 @@ def test_warc_export_writes_wacz(world, crawled, tmp_path):
     result, _, _, _ = crawled
     site_id = world.portals[0].site_id
     out = tmp_path / "site.wacz"
-    proc = nianbao("warc", "export", "--site", site_id, "-o", str(out), "--store", result.store_url)
+    where = ["--store", result.store_url, "--catalogue", result.catalogue_url]
+    proc = nianbao("warc", "export", "--site", site_id, "-o", str(out), *where)
     assert proc.returncode == 0, proc.stderr
     names = zipfile.ZipFile(out).namelist()
     assert "datapackage.json" in names and any(n.endswith(".warc.gz") for n in names)
-    missing = nianbao("warc", "export", "--site", "no-such-site", "-o", str(out), "--store", result.store_url)
+    missing = nianbao("warc", "export", "--site", "no-such-site", "-o", str(out), *where)
     assert missing.returncode == 1 and "no WARC files" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_warc_export_refuses_when_a_capture_names_a_lost_warc_file(world, crawled, tmp_path):
+    """A package silently lacking records would pass for the whole archive."""
+    result, _, _, _ = crawled
+    site_id = world.portals[0].site_id
+    copy = tmp_path / "objects"
+    shutil.copytree(result.store_url.removeprefix("file://"), copy)
+    store = open_store(copy.as_uri())
+    lost = sorted(store.keys(f"warc/{site_id}/"))[0]
+    store.delete(lost)
+    proc = nianbao("warc", "export", "--site", site_id, "-o", str(tmp_path / "x.wacz"),
+                   "--store", copy.as_uri(), "--catalogue", result.catalogue_url)
+    assert proc.returncode == 1 and "not in the store" in proc.stderr and lost in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 def test_scrapy_crawl_command_works_too(world, tmp_path):
