@@ -253,6 +253,34 @@ def runs(limit: int = typer.Option(20, "--limit"), site: Optional[str] = typer.O
     out.print(table)
 
 
+@app.command()
+def owed(site: Optional[str] = typer.Option(None, "--site"),
+         state: str = typer.Option("owed", "--state", help="owed (the next run fetches them first) | gone"),
+         fmt: str = typer.Option("table", "--format", help="table | json"),
+         catalogue: Optional[str] = CatalogueOpt):
+    """Files a run meant to archive and did not: owed to the next run, or gone from the portal.
+    Exit 0 when nothing is owed, 4 when something is."""
+    if fmt not in ("table", "json"):
+        err.print(f"--format: {fmt!r} is not table or json")
+        raise typer.Exit(EXIT_USAGE)
+    if state not in ("owed", "gone"):
+        err.print(f"--state: {state!r} is not owed or gone")
+        raise typer.Exit(EXIT_USAGE)
+    cat = _open_catalogue(catalogue)
+    rows = [{"site_id": o["site_id"], "url": o["url"], "kind": o["kind"], "reason": o["reason"],
+             "attempts": o["attempts"], "first_owed": o["first_owed"].isoformat(),
+             "report": (o["report"] or (o["meta"] or {}).get("report") or {}).get("url"),
+             "year": (o["report"] or (o["meta"] or {}).get("report") or {}).get("year")}
+            for o in cat.owed(site_id=site, state=state)]
+    if fmt == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+    else:
+        for r in rows:    # plain lines: URLs stay whole and greppable
+            print(f"{r['site_id']}\t{r['year'] or '-'}\t{r['url']}\t{r['reason']} (attempts {r['attempts']})")
+        print(f"{len(rows)} {state}" + (f" for {site}" if site else ""))
+    raise typer.Exit(EXIT_INCOMPLETE if rows and state == "owed" else EXIT_OK)
+
+
 def _open_catalogue(catalogue: str | None):
     """The catalogue, or a one-line error and exit 1 when it cannot be opened."""
     from storage.catalogue import Catalogue, CatalogueError

@@ -274,7 +274,8 @@ class ArchivePipeline:
         if self.catalogue is None or self.run_id is None:
             return
         debts = getattr(spider, "debts", None)
-        if debts is not None:
+        if debts is not None and not self.crawler.settings.get("NIANBAO_WORKER_ID"):
+            # (A distributed worker's frontier is shared: what it asked for, another may fetch.)
             debts.end(reason)
         self._write_debts(spider)
         owed = self.catalogue.owed_count(site_id=spider.site.id)

@@ -6,8 +6,8 @@ way operators' machines are hurt: one Ctrl-C, the archiving process killed, a se
 the same site started by cron while the first still runs, the store's disk full."""
 from __future__ import annotations
 
+import json
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -22,7 +22,7 @@ from crawler.pipelines import run_outcome
 from storage.catalogue import Catalogue
 from storage.leases import this_owner
 from storage.models import utcnow
-from tests.harness import REPO, write_sites
+from tests.harness import REPO, nianbao, write_sites
 from tests.hostile_server import crawl_env, run_crawl, wrapper_command
 
 PLAIN = {"hanweb", "trs", "xxgk", "fanti", "static"}
@@ -215,12 +215,15 @@ def test_one_ctrl_c_then_plain_reruns_fetch_every_file_again(world, tmp_path):
         assert holes, "the interruption left nothing to pay: the test proves nothing"
         owed = {o["url"] for o in cat.owed()}
         assert owed, "files not archived when the run stopped must be owed"
+        listed = nianbao("owed", "--catalogue", catalogue_url, "--format", "json")
+        assert listed.returncode == 4 and {r["url"] for r in json.loads(listed.stdout)} == owed
         codes = _rerun_until_ok(args, tmp_path, catalogue_url, store_url)
     assert codes[-1] == 0 and len(codes) <= 2, codes
     cat = Catalogue.open(catalogue_url)
     assert _missing(world, cat) == []
     assert cat.owed() == []
     assert cat.runs(limit=1)[0].outcome == "ok"
+    assert nianbao("owed", "--catalogue", catalogue_url).returncode == 0
 
 
 def _archiver_pids(crawl_pid: int) -> list[int]:
