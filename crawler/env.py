@@ -93,3 +93,20 @@ def archive_processes() -> int | None:
     if value < 0:
         raise EnvError(f"NIANBAO_ARCHIVE_PROCESSES={raw!r}: expected a whole number, 0 or more")
     return value
+
+
+def seconds(name: str) -> float | None:
+    """A duration in seconds from the environment (NIANBAO_STORE_OUTAGE_WAIT: how long one run
+    waits in all for an object store that went away; NIANBAO_LEASE_TTL: how long a crawl's
+    claim on a site outlives its last heartbeat). None when not set: the Scrapy setting of the
+    same name decides."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value != value or value == float("inf"):
+        raise EnvError(f"{name}={raw!r}: expected a number of seconds greater than 0")
+    return value

@@ -66,6 +66,9 @@ def build_settings(sites: list[SiteConfig], *, store: str | None = None, catalog
     settings.set("LOG_LEVEL", log_level, priority="cmdline")
     if (processes := env.archive_processes()) is not None:
         settings.set("NIANBAO_ARCHIVE_PROCESSES", processes, priority="cmdline")
+    for name in ("NIANBAO_STORE_OUTAGE_WAIT", "NIANBAO_LEASE_TTL"):
+        if (value := env.seconds(name)) is not None:
+            settings.set(name, value, priority="cmdline")
     if any((render or site.render) != "never" for site in sites):
         from crawler.rendering import playwright_settings
         for key, value in playwright_settings(proxy=proxy).items():
