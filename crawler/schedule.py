@@ -27,6 +27,7 @@ RETRY_AFTER = timedelta(hours=1)
 class LastRun:
     started_at: datetime
     outcome: str
+    owed: int = 0           # files it left owed (storage/owed.py)
 
 
 def is_due(schedule: str | None, last: LastRun | None, now: datetime, *,
@@ -37,7 +38,9 @@ def is_due(schedule: str | None, last: LastRun | None, now: datetime, *,
         return True
     if last.outcome == "running":
         return False
-    if last.outcome in ("failed", "interrupted") and now - last.started_at >= retry_after:
+    # A run that left a hole (failed, interrupted, files owed) is retried soon, not at the next
+    # fire of a weekly schedule: the retry fetches what is owed first.
+    if (last.outcome in ("failed", "interrupted") or last.owed) and now - last.started_at >= retry_after:
         return True
     fired = croniter(schedule, now).get_prev(datetime)
     return last.started_at < fired
@@ -49,7 +52,7 @@ def last_runs(catalogue_url: str) -> dict[str, LastRun]:
     cat = Catalogue.open(catalogue_url)
     out: dict[str, LastRun] = {}
     for run in cat.runs(limit=100_000):      # newest first
-        out.setdefault(run.site_id, LastRun(run.started_at, run.outcome))
+        out.setdefault(run.site_id, LastRun(run.started_at, run.outcome, (run.stats or {}).get("nianbao/owed", 0)))
     return out
 
 

@@ -19,6 +19,9 @@ H = timedelta(hours=1)
     ("0 3 * * 1", LastRun(NOW - 0.25 * H, "running"), False),        # still running
     ("0 4 * * 1", LastRun(NOW - 24 * H, "ok"), False),               # fires later today
     ("0 3 * * 1", LastRun(NOW - 0.5 * H, "failed"), False),          # failed, too recent to retry
+    ("0 3 1 * *", LastRun(NOW - 2 * H, "partial", owed=3), True),     # files owed: retried after an hour
+    ("0 3 1 * *", LastRun(NOW - 2 * H, "partial"), False),            # partial, nothing owed: next fire
+    ("0 3 1 * *", LastRun(NOW - 0.5 * H, "partial", owed=3), False),  # owed, but too recent
     ("0 3 1 * *", LastRun(NOW - 2 * H, "interrupted"), True),        # died: retried after an hour
     ("*/15 * * * *", LastRun(NOW - 0.3 * H, "ok"), True),
 ])
