@@ -12,6 +12,11 @@ class ReportRef:
     year: int
     title: str
     url: str
+    # Who published it, as attribution resolved it (crawler/publishers/): {"name": canonical,
+    # "kind", "region_code", "parent": canonical name or None, "printed": the name as the page
+    # wrote it, "source": the evidence used ("page_field", "breadcrumb", "title", "body",
+    # "site"), "evidence": [{"source", "text"}...], "conflict": str or None}. None: the site's.
+    publisher: dict | None = field(default=None, compare=False, hash=False)
 
 
 @dataclass(repr=False)
