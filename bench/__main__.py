@@ -1,7 +1,8 @@
 """`python -m bench [NAME ...] [--size N]`: run benchmarks, print their ratios, save bench/results.json.
 
 Names: throughput, focus, recrawl (one shared farm crawl), recrawl_polite (its own farm, default politeness),
-memory, browser, discovery (requests per report on the ad hoc families, beside wget). No name: all of them.
+memory, browser, discovery (requests per report on the ad hoc families, beside wget), chaos (seeded faults on a
+SeaweedFS store, then plain reruns: `--seeds N`; not part of "all"). No name: all of them.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "results.json"
 FARM = ("throughput", "recrawl", "focus", "recrawl_polite", "focus_busy")
 OTHERS = ("memory", "browser", "discovery")
+OPT_IN = ("chaos",)      # run only when named
 HEADLINE = {
     "throughput": lambda r: f"full pipeline {r['full_pages_per_s']} pages/s vs bare spider {r['bare_pages_per_s']}: ratio {r['ratio']} (median of rounds {r['ratios']}; target {r['target']}); spider alone (no store, catalogue, WARC) {r['spider_only_pages_per_s']}: ratio {r['spider_only_ratio']}; against a bare spider with nianbao's GC settings ({r['bare_tuned_gc_pages_per_s']}): ratio {r['ratio_to_bare_with_tuned_gc']}",
     "focus": lambda r: (f"fetches per report: nianbao {r['nianbao_fetches_per_report']} (recall {r['nianbao_recall']}) vs wget "
@@ -30,6 +32,7 @@ HEADLINE = {
     "recrawl_polite": lambda r: (f"recrawl of an unchanged farm at the default politeness ({r['portals']} portals, "
                                  f"1 s between requests to a host): bytes {r['bytes_ratio']}, time {r['time_ratio']}, "
                                  f"requests {r['requests_ratio']} of the first crawl"),
+    "chaos": lambda r: __import__("bench.chaos", fromlist=["headline"]).headline(r),
     "memory": lambda r: f"peak RSS with a {r['frontier']:,} URL frontier: {r['peak_rss_mb']} MB (idle worker {r['idle_rss_mb']} MB; target < {r['target_mb']} MB): ratio {r['ratio']}",
     "browser": lambda r: (f"rendered {r['rendered']} of {r['pages']} pages ({r['needed']} found needing it, {r['planned']} planned); "
                           f"a rendered page costs {r['cost_ratio']}x a plain fetch"),
@@ -38,13 +41,15 @@ HEADLINE = {
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("names", nargs="*", help=f"any of {', '.join(FARM + OTHERS)} (default: all)")
+    parser.add_argument("names", nargs="*", help=f"any of {', '.join(FARM + OTHERS + OPT_IN)} (default: all but chaos)")
     parser.add_argument("--size", type=int, default=None, help="portals in the simulated farm")
+    parser.add_argument("--seeds", type=int, default=4, help="chaos: seeds to run (0, 1, ...)")
     args = parser.parse_args(argv)
     names = args.names or list(FARM + OTHERS)
-    unknown = [n for n in names if n not in FARM + OTHERS]
+    unknown = [n for n in names if n not in FARM + OTHERS + OPT_IN]
     if unknown:
-        print(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(FARM + OTHERS)}", file=sys.stderr)
+        print(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(FARM + OTHERS + OPT_IN)}",
+              file=sys.stderr)
         return 2
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     farm = None
@@ -58,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     farm = farm or farm_benches.make_farm(args.size)
                     result = getattr(farm_benches, name)(farm)
+            elif name == "chaos":
+                from bench import chaos
+                result = chaos.run(seeds=args.seeds)
             else:
                 module = __import__(f"bench.{name}", fromlist=["run"])
                 result = module.run()

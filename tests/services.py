@@ -222,3 +222,60 @@ def redis_url() -> Iterator[str]:
         client.flushdb()
     finally:
         client.close()
+
+
+class Weed:
+    """A SeaweedFS server of a test's own, on fixed ports, that the test may stop and restart
+    (the session's `seaweedfs` fixture is shared, so stopping it would hurt other tests).
+
+    data_dir: where the volumes and the filer's metadata live (default root/data), e.g. a small
+    tmpfs the test fills; extra: more `weed server` flags (-volume.minFreeSpace=...)."""
+
+    def __init__(self, root: Path, *, data_dir: Path | None = None, extra: list[str] | tuple = ()):
+        self.root = root
+        self.data_dir = data_dir or (root / "data")
+        self.extra = list(extra)
+        self.ports = _free_ports(8)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        (root / "s3.json").write_text(json.dumps({"identities": [{
+            "name": "admin", "credentials": [{"accessKey": S3_ACCESS_KEY, "secretKey": S3_SECRET_KEY}],
+            "actions": ["Admin", "Read", "List", "Tagging", "Write"]}]}))
+        self.proc = None
+        self.endpoint = f"http://127.0.0.1:{self.ports[6]}"
+
+    def start(self, timeout: float = 60) -> None:
+        m, mg, v, vg, f, fg, s3, s3g = self.ports
+        args = [_weed_binary(), "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={self.data_dir}",
+                f"-master.port={m}", f"-master.port.grpc={mg}", "-master.volumeSizeLimitMB=64",
+                f"-volume.port={v}", f"-volume.port.grpc={vg}", "-volume.max=0",
+                "-filer", f"-filer.port={f}", f"-filer.port.grpc={fg}", f"-filer.localSocket={self.root / 'filer.sock'}",
+                "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3g}", f"-s3.config={self.root / 's3.json'}",
+                "-s3.port.iceberg=0", "-s3.port.lance=0", *self.extra]
+        log = open(self.root / "weed.log", "ab")
+        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=self.root)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while not _s3_ready(self.endpoint):
+            if self.proc.poll() is not None:
+                raise AssertionError(f"SeaweedFS exited ({self.proc.returncode}): {self.log_tail()}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for SeaweedFS to answer: {self.log_tail()}")
+            time.sleep(0.2)
+
+    def log_tail(self, n: int = 3000) -> str:
+        try:
+            return (self.root / "weed.log").read_text(errors="replace")[-n:]
+        except OSError:
+            return ""
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()               # an outage, not a shutdown
+            self.proc.wait(timeout=30)
+
+    def client(self):
+        return SeaweedFS(self.endpoint, S3_ACCESS_KEY, S3_SECRET_KEY).client()

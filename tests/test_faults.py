@@ -3,7 +3,6 @@ locked, a crawler killed mid-run. Each test bounds its time with subprocess time
 outcome: a clean error or a retried success, never lost or half-written data."""
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sqlite3
@@ -88,7 +87,7 @@ def test_missing_sites_dir_is_a_config_error(tmp_path):
 # ---- faults during a crawl of the simulated portals ------------------------------------------
 
 from tests.hostile_server import crawl_env, run_crawl, wrapper_command   # noqa: E402
-from tests.services import S3_ACCESS_KEY, S3_SECRET_KEY, SeaweedFS, _free_ports, _s3_ready, _weed_binary  # noqa: E402
+from tests.services import S3_ACCESS_KEY, S3_SECRET_KEY, Weed, _weed_binary  # noqa: E402,F401 (Weed: tests.test_debts imports it from here)
 
 # Families a crawl without a browser harvests completely; slow enough politeness that a fault
 # can land mid-crawl (each host: one request at a time, half a second apart).
@@ -125,41 +124,6 @@ def _wait_until(predicate, *, timeout: float, what: str, proc=None) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.2)
-
-
-class Weed:
-    """A SeaweedFS server of this module's own, on fixed ports, that a test may stop and restart
-    (the session's `seaweedfs` fixture is shared, so stopping it would hurt other tests)."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        self.ports = _free_ports(8)
-        (root / "data").mkdir(parents=True, exist_ok=True)
-        (root / "s3.json").write_text(json.dumps({"identities": [{
-            "name": "admin", "credentials": [{"accessKey": S3_ACCESS_KEY, "secretKey": S3_SECRET_KEY}],
-            "actions": ["Admin", "Read", "List", "Tagging", "Write"]}]}))
-        self.proc = None
-        self.endpoint = f"http://127.0.0.1:{self.ports[6]}"
-
-    def start(self, timeout: float = 60) -> None:
-        m, mg, v, vg, f, fg, s3, s3g = self.ports
-        args = [_weed_binary(), "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={self.root / 'data'}",
-                f"-master.port={m}", f"-master.port.grpc={mg}", "-master.volumeSizeLimitMB=64",
-                f"-volume.port={v}", f"-volume.port.grpc={vg}", "-volume.max=0",
-                "-filer", f"-filer.port={f}", f"-filer.port.grpc={fg}", f"-filer.localSocket={self.root / 'filer.sock'}",
-                "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3g}", f"-s3.config={self.root / 's3.json'}",
-                "-s3.port.iceberg=0", "-s3.port.lance=0"]
-        log = open(self.root / "weed.log", "ab")
-        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=self.root)
-        _wait_until(lambda: _s3_ready(self.endpoint), timeout=timeout, what="SeaweedFS to answer")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()               # an outage, not a shutdown
-            self.proc.wait(timeout=30)
-
-    def client(self):
-        return SeaweedFS(self.endpoint, S3_ACCESS_KEY, S3_SECRET_KEY).client()
 
 
 @pytest.fixture(scope="module")
