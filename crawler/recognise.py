@@ -113,6 +113,8 @@ _LOOKALIKES: list[tuple[str, re.Pattern[str]]] = [
 def _compact(s: str) -> str:
     """Normal form without spaces and trailing version tags: 「2017 年」, 「…报告（图片版）」."""
     s = normalise(s).replace(" ", "")
+    # Copies of portal pages that gloss characters with pinyin: 「下管鎮(zhèn)」, 「區(qū)科技局」.
+    s = re.sub(r"[(（][a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]{1,8}[)）]", "", s)
     s = re.sub(r"^(?:[\[【(]?(?:\d{1,2}|[一二三四五六七八九十]+)[\]】)、.．]|[·•>»\-]+)", "", s)
     s = re.sub(r"^[\[【][^\]】]{1,20}[\]】]", "", s)  # 「【政府信息公开年报】某局2018年…」: a column tag
     # Version tags and attachment names after the title proper.
@@ -155,7 +157,9 @@ _AGENCY_CHARS = re.compile(r"^[\u4e00-\u9fff()（）\u3007·]+$")
 
 def _clean_agency(a: str, *, place_means_government: bool) -> str | None:
     a = a.strip(" ：:，,、。.·-—_\"'“”《》〈〉<>[]【】")
-    a = re.sub(r"^(?:关于|对|公布|发布)", "", a)
+    # 「对…」 is left alone: 对坊乡, 对江镇 are places, and no report title opens with 对 + name.
+    a = re.sub(r"^(?:关于|公布|发布)", "", a)
+    a = re.sub(r"(?:19|20)\d{2}$", "", a)   # 「东河区卫生健康委员会 2021政府信息公开…」: a bare year
     a = re.sub(r"(?:关于|的|对|度|公布|发布|编制)$", "", a)
     a = a.strip()
     if not a or len(a) < 2 or len(a) > 40 or _NOT_AGENCY.match(a) or not _AGENCY_CHARS.match(a):

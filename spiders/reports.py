@@ -526,9 +526,10 @@ class ReportsSpider(scrapy.Spider):
             self._stat("reports")
         first_line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
         title = first_line if len(first_line) <= 80 and recognise.lookalike(first_line) is None else judge.get("text", "")
-        agency = attribution.resolve_agency(named=verdict.agency, publisher=None, breadcrumb=judge.get("breadcrumb") or "",
-                                            site_agency=self.site.agency, directory=self.site.hints.directory)
-        return ReportRef(agency=agency, year=verdict.year, title=(title or judge.get("text") or "").strip(), url=canonical)
+        agency, publisher = self._attribute(titles=[title, judge.get("text") or ""], named=verdict.agency,
+                                            breadcrumb=judge.get("breadcrumb") or "", body=text[:TEXT_FOR_RECOGNITION])
+        return ReportRef(agency=agency, year=verdict.year, title=(title or judge.get("text") or "").strip(), url=canonical,
+                         publisher=publisher)
 
     def parse_file(self, response):
         self._stat("files")
@@ -618,14 +619,25 @@ class ReportsSpider(scrapy.Spider):
             title = page.heading or link_text or page.title
         if verdict.year is None:
             return None
-        agency = attribution.resolve_agency(
-            named=verdict.agency, publisher=page.publisher, breadcrumb=page.breadcrumb,
-            site_agency=self.site.agency, directory=self.site.hints.directory)
+        agency, publisher = self._attribute(titles=[title, link_text], named=verdict.agency, fields=[page.publisher],
+                                            breadcrumb=page.breadcrumb, body=body_text)
         canonical = links.canonical_url(url)
         if canonical not in self.reports_seen:
             self.reports_seen.add(canonical)
             self._stat("reports")
-        return ReportRef(agency=agency, year=verdict.year, title=title.strip(), url=canonical)
+        return ReportRef(agency=agency, year=verdict.year, title=title.strip(), url=canonical, publisher=publisher)
+
+    def _attribute(self, *, titles: list[str], named: str | None = None, fields: list[str | None] = (),
+                   breadcrumb: str | None = "", body: str | None = None) -> tuple[str, dict]:
+        """Who published it (crawler/attribution.py): the canonical name and ReportRef.publisher."""
+        names = [recognise.extract_agency(t) for t in titles if t]
+        names = [n for n in names if n] or ([named] if named else [])
+        evidence = attribution.gather(fields=list(fields), breadcrumb=breadcrumb, titles=names, body=body)
+        publisher = attribution.attribute(evidence, self.site.agency)
+        self._stat(f"attribution/{publisher['source']}")
+        if publisher["conflict"]:
+            self._stat("attribution/conflicts")
+        return publisher["name"], publisher
 
     def _follow(self, response, page, *, depth: int, is_report: bool, report: ReportRef | None = None):
         list_root = response.meta.get("nianbao_list_root") or response.url
@@ -682,10 +694,10 @@ class ReportsSpider(scrapy.Spider):
                 if verdict.is_report and verdict.year and scope.attachment_in_scope(url, self.site.allowed_hosts):
                     # A list linking the report file itself: the file is the report.
                     canonical = links.canonical_url(url)
-                    agency = attribution.resolve_agency(
-                        named=verdict.agency, publisher=None, breadcrumb=page.breadcrumb,
-                        site_agency=self.site.agency, directory=self.site.hints.directory)
-                    report = ReportRef(agency=agency, year=verdict.year, title=link.text.strip(), url=canonical)
+                    agency, publisher = self._attribute(titles=[link.text], named=verdict.agency,
+                                                        breadcrumb=page.breadcrumb)
+                    report = ReportRef(agency=agency, year=verdict.year, title=link.text.strip(), url=canonical,
+                                       publisher=publisher)
                     if canonical not in self.reports_seen:
                         self.reports_seen.add(canonical)
                         self._stat("reports")
@@ -765,11 +777,9 @@ class ReportsSpider(scrapy.Spider):
         if not (verdict.is_report and verdict.year):
             self._stat("skipped_files")
             return
-        report = ReportRef(
-            agency=attribution.resolve_agency(named=verdict.agency, publisher=None, breadcrumb="",
-                                              site_agency=self.site.agency, directory=self.site.hints.directory),
-            year=verdict.year, title=response.meta.get("nianbao_text", "").strip(),
-            url=links.canonical_url(response.url))
+        agency, publisher = self._attribute(titles=[response.meta.get("nianbao_text", "")], named=verdict.agency)
+        report = ReportRef(agency=agency, year=verdict.year, title=response.meta.get("nianbao_text", "").strip(),
+                           url=links.canonical_url(response.url), publisher=publisher)
         yield self._file_item(response, kind="attachment", report=report,
                               source=response.meta.get("nianbao_source"), content_type=content_type)
 
