@@ -56,6 +56,15 @@ class Outcome:
         self.stats[key] = self.stats.get(key, 0) + n
 
 
+def _publisher(publisher: dict | None) -> dict | None:
+    """The attribution as the registry keeps it: names in the one normalised form (simplified,
+    width-folded), since storage/ knows no character tables."""
+    if not publisher:
+        return None
+    from crawler.chinese import normalise
+    return {**publisher, **{k: normalise(publisher[k]) for k in ("name", "printed", "parent") if publisher.get(k)}}
+
+
 def archive_item(store, catalogue: Catalogue, run_id: int, item: FileItem) -> Outcome:
     outcome = Outcome()
     if item.resumed:
@@ -63,7 +72,8 @@ def archive_item(store, catalogue: Catalogue, run_id: int, item: FileItem) -> Ou
         if item.report is not None:
             catalogue.upsert_report(
                 site_id=item.site_id, agency=item.report.agency, year=item.report.year,
-                title=item.report.title, url=item.report.url, seen_at=item.fetched_at)
+                title=item.report.title, url=item.report.url, seen_at=item.fetched_at,
+                publisher=_publisher(item.report.publisher))
         return outcome
     blob = None
     if item.unchanged and store.exists(item.unchanged["storage_key"]):
@@ -78,7 +88,8 @@ def archive_item(store, catalogue: Catalogue, run_id: int, item: FileItem) -> Ou
     report = None
     if item.report is not None:
         report = dict(site_id=item.site_id, agency=item.report.agency, year=item.report.year,
-                      title=item.report.title, url=item.report.url, seen_at=item.fetched_at)
+                      title=item.report.title, url=item.report.url, seen_at=item.fetched_at,
+                      publisher=_publisher(item.report.publisher))
     redirect_state = None
     if item.final_url != item.url:
         # Redirect targets (downfile.jsp -> /attach/...) are revalidated under their own URL.

@@ -21,6 +21,8 @@ from storage.db import CatalogueError, CatalogueUnavailable, CatalogueURLError
 from storage.groupcommit import GroupCommit
 from storage.leases import Leases
 from storage.owed import OwedLedger
+from storage.publisher_actions import PublisherActions
+from storage.publishers import PublisherRegistry
 from storage.models import (
     CAPTURE_KINDS,
     CHANGES,
@@ -32,6 +34,7 @@ from storage.models import (
     Change,
     CoverageMark,
     CrawlRun,
+    Publisher,
     Report,
     Site,
     UrlState,
@@ -105,7 +108,7 @@ def _jsonable(value: Any) -> dict:
     return json.loads(json.dumps(value or {}, default=str))
 
 
-class Catalogue(OwedLedger, Leases):
+class Catalogue(OwedLedger, Leases, PublisherRegistry, PublisherActions):
     def __init__(self, url: str):
         self.engine = db.make_engine(url)
         self.url = db.safe_url(self.engine)
@@ -221,6 +224,8 @@ class Catalogue(OwedLedger, Leases):
             stmt = self._insert(Site).values(id=site_id, created_at=now, updated_at=now, **values)
             s.execute(stmt.on_conflict_do_update(index_elements=["id"],
                                                  set_={**values, "updated_at": now}))
+            # Its own agency is a registry publisher (storage/publishers.py).
+            self._site_publisher(s, site_id=site_id, agency=agency, kind=kind, code=region_code)
 
         self._write("upsert_site", fn)
 
@@ -347,7 +352,11 @@ class Catalogue(OwedLedger, Leases):
             self._record_blob(s, **blob)
         report_id = fields.get("report_id")
         if report is not None:
+            report = dict(report)
+            publisher = report.pop("publisher", None)
             report_id, _created = self._upsert_report(s, **report)
+            self._attribute(s, report_id=report_id, site_id=report["site_id"], url=report["url"],
+                            publisher=publisher)
             fields["report_id"] = report_id
         capture_id, change = self._add_capture(s, fields)
         self._settle(s, site_id=fields["site_id"], urls=(fields["url"], fields.get("final_url")))
@@ -364,10 +373,16 @@ class Catalogue(OwedLedger, Leases):
         return self._read("blobs", lambda s: list(s.exec(select(Blob).order_by(Blob.sha256))))
 
     def upsert_report(self, *, site_id: str, agency: str, year: int | None, title: str | None,
-                      url: str, seen_at: datetime | None = None) -> tuple[int, bool]:
-        """(report_id, created). Identity is (site_id, canonical url); seeing it again revives it."""
-        return self._write("upsert_report", lambda s: self._upsert_report(
-            s, site_id=site_id, agency=agency, year=year, title=title, url=url, seen_at=seen_at))
+                      url: str, seen_at: datetime | None = None, publisher: dict | None = None) -> tuple[int, bool]:
+        """(report_id, created). Identity is (site_id, canonical url); seeing it again revives it.
+        publisher: the attribution (crawler.items.ReportRef.publisher); None is the site's own."""
+        def fn(s: Session) -> tuple[int, bool]:
+            got = self._upsert_report(s, site_id=site_id, agency=agency, year=year, title=title, url=url,
+                                      seen_at=seen_at)
+            self._attribute(s, report_id=got[0], site_id=site_id, url=url, publisher=publisher)
+            return got
+
+        return self._write("upsert_report", fn)
 
     def _upsert_report(self, s: Session, *, site_id: str, agency: str, year: int | None, title: str | None,
                        url: str, seen_at: datetime | None = None) -> tuple[int, bool]:
@@ -594,7 +609,9 @@ class Catalogue(OwedLedger, Leases):
 
         def fn(s: Session) -> list[dict]:
             rows = []
+            publishers = {p.id: p for p in s.exec(select(Publisher))}
             for cap, rep, site in s.execute(stmt).all():
+                pub = publishers.get((rep.publisher_id if rep else None) or site.publisher_id)
                 rows.append({
                     "url": cap.url, "final_url": cap.final_url, "source_page": cap.source_page,
                     "kind": cap.kind, "sha256": cap.sha256, "size": cap.size,
@@ -606,6 +623,11 @@ class Catalogue(OwedLedger, Leases):
                     "site_id": cap.site_id, "fetched_at": cap.fetched_at.isoformat(),
                     "crawl_run_id": cap.run_id, "rendered": cap.rendered, "is_report": cap.is_report,
                     "change": cap.change, "capture_id": cap.id, "parent_id": cap.parent_id,
+                    # Who published it (storage/publishers.py) beside the name as printed.
+                    "publisher_id": pub.id if pub else None, "publisher": pub.name if pub else None,
+                    "region_code": pub.region_code if pub else site.region_code,
+                    "printed": ((rep.attribution or {}).get("printed") if rep else None)
+                    or (rep.agency if rep else site.agency),
                 })
             return rows
 

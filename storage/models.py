@@ -79,6 +79,7 @@ class Site(SQLModel, table=True):
     config_hash: Optional[str] = Field(default=None, max_length=64)
     created_at: datetime = _ts(default_factory=utcnow)
     updated_at: datetime = _ts(default_factory=utcnow)
+    publisher_id: Optional[int] = Field(default=None, foreign_key="publisher.id")   # its own agency
 
 
 class CrawlRun(SQLModel, table=True):
@@ -115,6 +116,9 @@ class Report(SQLModel, table=True):
     last_seen: datetime = _ts(default_factory=utcnow)
     removed_at: Optional[datetime] = _ts(default=None)
     versions: int = 1
+    # Who published it (storage/publishers.py) and the evidence that said so, with any conflict.
+    publisher_id: Optional[int] = Field(default=None, foreign_key="publisher.id", index=True)
+    attribution: Optional[dict] = Field(default=None, sa_type=sa.JSON)
 
 
 class Blob(SQLModel, table=True):
@@ -235,3 +239,57 @@ class SiteLease(SQLModel, table=True):
     run_id: Optional[int] = None
     acquired_at: datetime = _ts(default_factory=utcnow)
     expires_at: datetime = _ts(default_factory=utcnow)
+
+
+# Who publishes reports (storage/publishers.py). Kinds of publisher, and where an alias was seen.
+PUBLISHER_KINDS = ("province_government", "prefecture_government", "county_government",
+                   "township_government", "department", "subdistrict_office", "zone_committee", "other")
+ALIAS_SOURCES = ("title", "page_field", "breadcrumb", "site_file", "archivist", "seed", "body")
+PUBLISHER_ACTIONS = ("merge", "split_alias", "add_alias", "created", "abolished", "undo")
+
+
+class Publisher(SQLModel, table=True):
+    """One body that publishes reports, whatever the spellings it is printed under: a people's
+    government (seeded from GB/T 2260), a department, a 街道办事处, a 管委会."""
+
+    __tablename__ = "publisher"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=200)         # canonical: 江阴市住房和城乡建设局
+    kind: str = Field(default="other", max_length=32)
+    region_code: Optional[str] = Field(default=None, max_length=12, index=True)   # GB/T 2260
+    parent_id: Optional[int] = Field(default=None, foreign_key="publisher.id", index=True)
+    created_year: Optional[int] = None
+    abolished_year: Optional[int] = None
+    merged_into_id: Optional[int] = Field(default=None, foreign_key="publisher.id")
+    created_at: datetime = _ts(default_factory=utcnow)
+
+
+class PublisherAlias(SQLModel, table=True):
+    """A name a publisher was printed under (normalised, simplified), where it was seen."""
+
+    __tablename__ = "publisher_alias"
+    __table_args__ = (sa.UniqueConstraint("alias", "publisher_id", "site_id", name="uq_publisher_alias"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    publisher_id: int = Field(foreign_key="publisher.id", index=True)
+    alias: str = Field(max_length=200, index=True)
+    source: str = Field(max_length=16)
+    site_id: Optional[str] = Field(default=None, foreign_key="site.id")
+    example_url: Optional[str] = None
+    evidence: Optional[str] = None          # the text that showed it (发布机构：县住建局)
+    first_seen: datetime = _ts(default_factory=utcnow)
+
+
+class PublisherAction(SQLModel, table=True):
+    """An archivist's change to the registry, with enough in `payload` to undo it."""
+
+    __tablename__ = "publisher_action"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: datetime = _ts(default_factory=utcnow)
+    who: str = Field(max_length=200)
+    why: str
+    action: str = Field(max_length=16)
+    payload: dict = _json()
+    undone_by: Optional[int] = None        # the id of the undo action

@@ -54,7 +54,7 @@ def test_migrations_from_empty_database(catalogue_url):
         version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
     assert {"site", "crawl_run", "report", "blob", "capture", "url_state", "change",
             "coverage_mark", "alembic_version"} <= tables
-    assert version == "0003"
+    assert version == "0004"
     Catalogue.open(catalogue_url).close()  # a second upgrade is a no-op
     cat.close()
 

@@ -17,7 +17,7 @@ from storage import db
 from storage.catalogue import Catalogue
 
 TABLES = {"site", "crawl_run", "report", "blob", "capture", "url_state", "change", "coverage_mark",
-          "owed_file", "site_lease"}
+          "owed_file", "site_lease", "publisher", "publisher_alias", "publisher_action"}
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
