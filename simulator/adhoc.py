@@ -11,6 +11,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from . import places
 from .model import Portal
 from .names import CITIES, DEPARTMENTS, LEVELS, region_code
 from .rand import rng
@@ -18,6 +19,10 @@ from .world import World, WorldError
 
 ADHOC_FAMILIES = ["frames", "aspnet", "picker_select", "picker_form", "gbkurl", "scriptlist", "nocolumn",
                   "yearless", "hanwebxxgk", "epoint", "ilist"]
+# Who published it (issue 16): real places, many publishers on one site. Opt-in by name, never in
+# the default adhoc_world(), so the families above keep their portals, truth and crawl test.
+PUBLISHER_FAMILIES = ["deptdir", "countymix"]
+ALL_ADHOC_FAMILIES = ADHOC_FAMILIES + PUBLISHER_FAMILIES
 
 
 @dataclass(frozen=True)
@@ -42,9 +47,9 @@ class AdhocWorld(World):
     def __init__(self, seed: int = 0, epoch: int = 0, *, families: list[str] | None = None,
                  cached_sites: int = 48):
         families = list(families or ADHOC_FAMILIES)
-        unknown = [f for f in families if f not in ADHOC_FAMILIES]
+        unknown = [f for f in families if f not in ALL_ADHOC_FAMILIES]
         if unknown:
-            raise WorldError(f"unknown ad hoc families {unknown}; known: {ADHOC_FAMILIES}")
+            raise WorldError(f"unknown ad hoc families {unknown}; known: {ALL_ADHOC_FAMILIES}")
         if epoch not in (0, 1):
             raise WorldError(f"epoch must be 0 or 1, not {epoch!r}")
         self.seed, self.size, self.epoch, self.big_file_size = seed, "adhoc", epoch, 1 << 20
@@ -84,7 +89,14 @@ def adhoc_world(seed: int = 0, epoch: int = 0, families: list[str] | None = None
 def _make_portals(seed: int, families: list[str]) -> list[Portal]:
     portals, used = [], set()
     for family in families:
-        i = ADHOC_FAMILIES.index(family)
+        i = ALL_ADHOC_FAMILIES.index(family)
+        if family in PUBLISHER_FAMILIES:
+            portal = _place_portal(seed, family, i)
+            if used & set(portal.hosts):
+                raise WorldError(f"{family}: host {portal.hosts} already taken")
+            used.update(portal.hosts)
+            portals.append(portal)
+            continue
         r = rng(seed, "adhoc-portal", family)
         government = r.random() < 0.5
         while True:
@@ -104,3 +116,19 @@ def _make_portals(seed: int, families: list[str]) -> list[Portal]:
             region_name=region, region_code=region_code(province, city_idx, level), first_year=2012, index=i,
             quirks=frozenset(), conditional=True))
     return portals
+
+
+def _place_portal(seed: int, family: str, index: int) -> Portal:
+    """deptdir: the prefecture's disclosure platform; countymix: its county's government site."""
+    place = places.for_seed(seed)
+    if family == "deptdir":
+        host, agency, region, code = (f"xxgk.{place.prefecture_pinyin}.gov.cn", f"{place.prefecture}人民政府",
+                                      place.prefecture, place.prefecture_code)
+        slug = place.prefecture_pinyin
+    else:
+        host, agency, region, code = (f"www.{place.county_pinyin}.gov.cn", f"{place.county}人民政府",
+                                      place.county, place.county_code)
+        slug = place.county_pinyin
+    return Portal(site_id=f"adhoc-{family}-{slug}", family=family, hosts=[host], start_url=f"http://{host}/",
+                  agency=agency, kind="government", region_name=region, region_code=code, first_year=2012,
+                  index=index, quirks=frozenset(), conditional=True)

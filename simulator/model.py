@@ -32,6 +32,9 @@ class TruthReport:
     page_url: str
     file_urls: list[str]
     sha256: dict[str, str]
+    # Who published it (simulator/places.py describes the dict): {"name": canonical, "kind",
+    # "level", "region_code", "parent"}. `agency` is always publisher["name"].
+    publisher: dict | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -59,6 +62,7 @@ class Doc:
     url: str = ""             # canonical absolute URL of the article page
     listed_url: str = ""      # the URL the list links to (may carry tracking parameters)
     lookalike_reason: str = ""
+    publisher: dict | None = None   # set by families that model publishers (simulator/places.py)
 
     def visible(self, epoch: int) -> bool:
         if self.status == "removed":

@@ -122,7 +122,8 @@ class World:
                     if doc.body_in_page:
                         hashes[doc.url] = _sha(self.fetch(doc.url))
                     out.append(TruthReport(site_id=portal.site_id, agency=doc.agency, year=doc.year, title=doc.title,
-                                           page_url=doc.url, file_urls=urls, sha256=hashes))
+                                           page_url=doc.url, file_urls=urls, sha256=hashes,
+                                           publisher=doc.publisher or _publisher(portal, doc)))
         return out
 
     def _union(self, attr: str) -> set[str]:
@@ -164,6 +165,15 @@ def _hints(family: str) -> dict:
     if family == "xxgk":
         return {"directory": True}
     return {"cms": family} if family in _CMS_HINTS else {}
+
+
+def _publisher(portal: Portal, doc) -> dict:
+    """The publisher of a family that does not model one: the portal's government, or a department
+    (the xxgk platform's departments are named after the portal's region)."""
+    if doc.agency == portal.agency and portal.kind == "government":
+        return {"name": doc.agency, "kind": "government", "level": None, "region_code": portal.region_code,
+                "parent": None}
+    return {"name": doc.agency, "kind": "department", "level": None, "region_code": None, "parent": None}
 
 
 def _sha(resp: Response) -> str:

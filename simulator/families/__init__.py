@@ -1,6 +1,7 @@
 """One module per CMS family; REGISTRY maps a family name to the function that builds its site."""
 from . import gkmlpt, hanweb, static, trs, trsapi, xxgk
 from . import aspnet, epoint, frames, gbkurl, hanwebxxgk, ilist, nocolumn, picker, scriptlist, yearless
+from . import countymix, deptdir
 
 REGISTRY = {
     "hanweb": hanweb.build,
@@ -24,4 +25,7 @@ REGISTRY = {
     "hanwebxxgk": hanwebxxgk.build,
     "epoint": epoint.build,
     "ilist": ilist.build,
+    # Publisher families (simulator/places.py): opt-in, adhoc_world(families=PUBLISHER_FAMILIES).
+    "deptdir": deptdir.build,
+    "countymix": countymix.build,
 }
