@@ -103,6 +103,11 @@ _NEXT_URL = re.compile(r"(?:index|list|default)_\d+\.s?html?$|[?&](?:page|pageno
 
 _ORG_TEXT = re.compile(r"部门|机构|乡镇|街道|单位|委办局|区县|县区|市直|区直|县直|镇街|组成部门|直属")
 _ORG_URL = re.compile(r"(?<![a-z])(?:bm|bmxxgk|jg|jgzn|xzjd|xz|jd|dept|org|zzjg|bmgk)(?![a-z])", re.I)
+# A link whose whole text is an agency's name (「徐州市民政局」, 「双沟镇」, 「经济开发区管委会」): a
+# disclosure platform's department list and a county's list of towns link each publisher's own
+# column by its name alone; each such column is where that publisher's reports are listed.
+_AGENCY_NAME = re.compile(r"^[\u4e00-\u9fff（）()]{2,20}?(?:人民政府|政府办公室|政府|局|委员会|委|办公室|厅|署|"
+                          r"镇|乡|街道|街道办事处|办事处|管委会|管理委员会)$")
 
 _BAD_TEXT = re.compile(
     r"网站.{0,6}(?:年度报表|年报|报表)|年度报表|政府工作报告|公开指南|依申请|申请表|领导信息|领导之窗|"
@@ -161,7 +166,7 @@ def score_link(*, text: str, url: str, title: str = "") -> float:
         score = 5.0
     elif _NEXT_TEXT.search(compact) or _NEXT_URL.search(path):
         score = 4.0
-    elif _ORG_TEXT.search(compact) or _ORG_URL.search(loc):
+    elif _ORG_TEXT.search(compact) or _ORG_URL.search(loc) or _AGENCY_NAME.match(compact):
         score = 2.0
     elif ext in ATTACHMENT_EXTENSIONS:
         score = 1.0  # an unnamed file on a report page is probably the report itself

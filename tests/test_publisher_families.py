@@ -231,13 +231,7 @@ def _result(world, crawls, family) -> dict:
     return m
 
 
-_UNREACHED = pytest.mark.xfail(strict=False, reason=(
-    "the ad hoc walk does not follow a directory platform's department list: a link named only by "
-    "an agency (「徐州市民政局」) to /col/colN/index.html or /mzj/index.shtml scores 0 in "
-    "crawler.links.score_link, so two of the five department templates are never reached"))
-
-
-@pytest.mark.parametrize("family", [pytest.param("deptdir", marks=_UNREACHED), "countymix"])
+@pytest.mark.parametrize("family", ["deptdir", "countymix"])
 def test_publisher_family_crawl_finds_every_report(world, crawls, family):
     m = _result(world, crawls, family)
     assert m["recall"] == 1.0 and m["precision"] == 1.0, {"missing": m["missing"], "false": m["false"]}
