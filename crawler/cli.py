@@ -421,10 +421,11 @@ def demo(size: str = typer.Option("tiny", "--size", help="tiny | small"),
 
 
 def _register_command_groups() -> None:
-    from crawler import cli_scale, cli_web
+    from crawler import cli_publishers, cli_scale, cli_web
 
     cli_web.register(app)
     cli_scale.register(app)
+    cli_publishers.register(app)
 
 
 _register_command_groups()

@@ -52,13 +52,15 @@ def _parse_day(value: str | None) -> date | None:
 
 def coverage(
     fmt: str = typer.Option("table", "--format", help="table | csv | json | md"),
-    region: Optional[str] = typer.Option(None, "--region", help="Region name or code (substring)"),
+    region: Optional[str] = typer.Option(None, "--region", help="Region code (320000: Jiangsu and all in it) "
+                                         "or name (substring)"),
     site: Optional[str] = typer.Option(None, "--site", help="One site id"),
     image: Optional[Path] = typer.Option(None, "--image", help="Write an SVG heatmap (.svg, or .png with cairosvg)"),
     today: Optional[str] = typer.Option(None, "--today", help="Judge deadlines as of this date (YYYY-MM-DD)"),
     catalogue: Optional[str] = CatalogueOpt,
 ):
-    """The agency × year matrix with totals and the list of gaps."""
+    """The publisher × year matrix (one row per publisher, by region), totals per level, the
+    governments with no site, and the list of gaps."""
     from crawler import coverage_format as fmt_mod
     from crawler.coverage import from_catalogue
 
@@ -74,12 +76,23 @@ def coverage(
         except (RuntimeError, OSError) as exc:
             err.print(f"--image: {exc}", highlight=False)
             raise typer.Exit(EXIT_FAILED) from None
-        err.print(f"wrote {image} ({len(cov.rows)} agencies × {len(cov.years)} years)")
+        err.print(f"wrote {image} ({len(cov.rows)} publishers × {len(cov.years)} years, "
+                  f"{len(cov.no_site)} with no site)")
         return
     if fmt == "table":
         out.print(fmt_mod.rich_table(cov))
         totals = cov.totals()
         out.print("totals: " + ", ".join(f"{k} {v}" for k, v in totals.items()), highlight=False)
+        if region:    # nationwide, a line per county would bury the matrix
+            for line in fmt_mod.level_lines(cov):
+                out.print(line, highlight=False)
+        if cov.no_site:
+            out.print(f"no site ({len(cov.no_site)}): governments with nothing in the archive")
+            if region:
+                for row in cov.no_site:
+                    out.print(f"  {row.region_code} {row.agency}: no site", highlight=False)
+            else:
+                out.print("  (list them by region: --region 320000)")
         gaps = cov.gaps()
         if gaps:
             out.print(f"gaps ({len(gaps)}):")

@@ -1,4 +1,5 @@
-"""The coverage matrix as a standalone SVG heatmap (agencies down, years across).
+"""The coverage matrix as a standalone SVG heatmap (publishers down, by region; years across),
+then the seeded governments with no site in the archive, by name.
 
 Plain SVG text, no plotting library: it goes into reports and papers as is, and the web
 UI inlines the same colours (STATE_COLOURS is the one place they are decided).
@@ -19,6 +20,7 @@ STATE_LABELS = {
     "not_applicable": "not applicable",
 }
 CELL, GAP = 16, 2
+NO_SITE_LISTED = 400     # beyond this many, the image says how many rather than naming them
 FONT = "Noto Sans CJK SC, Source Han Sans SC, WenQuanYi Micro Hei, sans-serif"
 
 
@@ -30,10 +32,13 @@ def _label_width(labels: list[str]) -> int:
 
 def svg(cov: Coverage, *, title: str = "政府信息公开工作年度报告 coverage") -> str:
     labels = [f"{r.agency} ({r.site_id})" for r in cov.rows]
-    left = _label_width(labels)
+    no_site = cov.no_site[:NO_SITE_LISTED]
+    no_site_lines = len(no_site) + (1 if cov.no_site else 0) + (1 if len(cov.no_site) > len(no_site) else 0)
+    left = _label_width(labels + [f"{r.agency} ({r.region_code})" for r in no_site])
     top = 66   # room for the rotated year labels
     width = max(left + len(cov.years) * (CELL + GAP) + 70, 3 * 190)
-    legend_y = top + len(cov.rows) * (CELL + GAP) + 16
+    no_site_y = top + len(cov.rows) * (CELL + GAP) + 8
+    legend_y = no_site_y + no_site_lines * (CELL + GAP) + 16
     height = legend_y + 20 * ((len(STATES) + 2) // 3) + 24
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" font-family="{FONT}" font-size="11">',
@@ -57,6 +62,18 @@ def svg(cov: Coverage, *, title: str = "政府信息公开工作年度报告 cov
         owed = sum(1 for s in row.cells.values() if s not in ("not_yet_due", "not_applicable"))
         have = row.count("found") + row.count("changed")
         out.append(f'<text x="{left + len(cov.years) * (CELL + GAP) + 4}" y="{y + CELL - 4}">{have}/{owed}</text>')
+    if cov.no_site:
+        out.append(f'<text x="4" y="{no_site_y + CELL - 4}" font-weight="bold">'
+                   f'no site in the archive: {len(cov.no_site)} government(s)</text>')
+    for i, row in enumerate(no_site, start=1):
+        y = no_site_y + i * (CELL + GAP)
+        out.append(f'<text x="{left - 6}" y="{y + CELL - 4}" text-anchor="end" data-no-site="{row.publisher_id}">'
+                   f'{escape(row.agency)} ({escape(row.region_code or "")})</text>')
+        out.append(f'<text x="{left + 4}" y="{y + CELL - 4}" fill="#e53935">no site</text>')
+    if len(cov.no_site) > len(no_site):
+        y = no_site_y + (len(no_site) + 1) * (CELL + GAP)
+        out.append(f'<text x="4" y="{y + CELL - 4}">and {len(cov.no_site) - len(no_site)} more '
+                   f'(filter by region to see them)</text>')
     totals = cov.totals()
     for k, state in enumerate(STATES):
         x = 4 + (k % 3) * 190

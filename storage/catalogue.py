@@ -356,7 +356,7 @@ class Catalogue(OwedLedger, Leases, PublisherRegistry, PublisherActions):
             publisher = report.pop("publisher", None)
             report_id, _created = self._upsert_report(s, **report)
             self._attribute(s, report_id=report_id, site_id=report["site_id"], url=report["url"],
-                            publisher=publisher)
+                            publisher=publisher, agency=report["agency"])
             fields["report_id"] = report_id
         capture_id, change = self._add_capture(s, fields)
         self._settle(s, site_id=fields["site_id"], urls=(fields["url"], fields.get("final_url")))
@@ -379,7 +379,8 @@ class Catalogue(OwedLedger, Leases, PublisherRegistry, PublisherActions):
         def fn(s: Session) -> tuple[int, bool]:
             got = self._upsert_report(s, site_id=site_id, agency=agency, year=year, title=title, url=url,
                                       seen_at=seen_at)
-            self._attribute(s, report_id=got[0], site_id=site_id, url=url, publisher=publisher)
+            self._attribute(s, report_id=got[0], site_id=site_id, url=url, publisher=publisher,
+                            agency=agency)
             return got
 
         return self._write("upsert_report", fn)

@@ -276,14 +276,20 @@ class PublisherRegistry:
         s.execute(sa.update(Site).where(Site.id == site_id).values(publisher_id=pid))
         return pid
 
-    def _attribute(self, s: Session, *, report_id: int, site_id: str, url: str, publisher: dict | None) -> None:
-        """Point the report at its publisher (module docstring: the order) and keep the evidence."""
+    def _attribute(self, s: Session, *, report_id: int, site_id: str, url: str, publisher: dict | None,
+                   agency: str | None = None) -> None:
+        """Point the report at its publisher (module docstring: the order) and keep the evidence.
+        Without an attribution the report is the site's, unless its agency names another body
+        (a caller that only had a name, as every crawl before the registry)."""
         site = s.execute(sa.select(Site.publisher_id, Site.agency, Site.kind, Site.region_code)
                          .where(Site.id == site_id)).one()
         site_pub = site.publisher_id or self._site_publisher(
             s, site_id=site_id, agency=site.agency, kind=site.kind, code=site.region_code)
         attribution = None
         pid = site_pub
+        if not publisher and norm_name(agency) and norm_name(agency) != norm_name(site.agency):
+            pid = self._archivist_alias(s, norm_name(agency), site_id) or self._resolve(
+                s, name=agency, kind="other", code=site.region_code)
         if publisher:
             attribution = {k: publisher.get(k) for k in
                            ("name", "printed", "source", "kind", "region_code", "parent", "evidence", "conflict")}

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from crawler.coverage_format import records
+from crawler.coverage_format import as_dict
 from crawler.web import data, inputs, security
 from crawler.web.app import stream_capture
 
@@ -83,8 +83,9 @@ def capture_text(request: Request, capture_id: inputs.CaptureId):
 def coverage(request: Request, region: inputs.RegionFilter = None, site: inputs.SiteFilter = None):
     ctx = _ctx(request)
     cov = data.coverage(ctx, region=region, site_id=inputs.known_site(ctx.catalogue, site))
-    return {"years": cov.years, "totals": cov.totals(), "cells": records(cov),
-            "gaps": [dict(zip(("site_id", "agency", "year", "state"), g)) for g in cov.gaps()]}
+    # One row per publisher: cells carry publisher_id and region_code; no_site lists the seeded
+    # governments with nothing in the archive; groups the totals per province, prefecture, county.
+    return as_dict(cov)
 
 
 class MarkIn(BaseModel):
