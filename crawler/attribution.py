@@ -7,7 +7,8 @@ make a weaker source right over a stronger one, and only those:
 - a government's general office (人民政府办公室) in the 发布机构 / 来源 field uploads for the
   government and its departments: a title or body naming someone else names the author;
 - a breadcrumb naming a government (a portal's root: 首页 > 某县人民政府 > 信息公开) is the
-  site, not the section: a title naming a department, town or office under it names the author.
+  site, not the section: a title naming a department, town or office under it names the author;
+  so is a 来源 field a portal's CMS fills with its owner, for a title naming one under it.
 Any other disagreement keeps the stronger source and is recorded as the conflict. Nothing that
 resolves: the site's publisher, never a made-up name.
 """
@@ -42,6 +43,9 @@ def _yields(stronger: tuple[Evidence, Publisher], weaker: tuple[Evidence, Publis
     if sev.source == "page_field" and _is_office(spub):
         return True
     upper = ("province_government", "prefecture_government", "county_government")
+    if sev.source == "page_field":
+        # A portal's CMS fills 来源 with its owner: the government, above the department named.
+        return spub.kind in upper and wpub.kind not in upper and wpub.parent == spub.name
     return sev.source == "breadcrumb" and spub.kind in upper and wpub.kind not in upper
 
 

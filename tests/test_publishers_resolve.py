@@ -160,6 +160,12 @@ CITY = "清河市人民政府"
     # a breadcrumb naming the portal's government is the site, not the section
     ([Evidence("breadcrumb", "西岭县人民政府"), Evidence("title", "青龙镇")], "西岭县人民政府",
      "西岭县青龙镇人民政府", "title"),
+    # a portal filling 来源 with its owner: the department under it the title names
+    ([Evidence("page_field", "金台区人民政府"), Evidence("title", "区商务局")], "金台区商务局",
+     "金台区商务局", "title"),
+    # ... but not a department elsewhere
+    ([Evidence("page_field", "金台区人民政府"), Evidence("title", "清河市商务局")], "金台区商务局",
+     "金台区人民政府", "page_field"),
     # the zone's short name on its own site
     ([Evidence("title", "北岸开发区管委会")], "北岸经济开发区管理委员会", "北岸经济开发区管理委员会", "title"),
 ])

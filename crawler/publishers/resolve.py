@@ -174,8 +174,10 @@ def _complete(parts: Parts, site: Site | None) -> tuple[str, ...] | None:
     return places
 
 
+@lru_cache(maxsize=8192)
 def resolve(printed: str | None, site: Site | None = None) -> Publisher | None:
-    """One publisher for a printed name, or None when it names none or cannot be completed."""
+    """One publisher for a printed name, or None when it names none or cannot be completed.
+    (Cached: a crawl asks about the same few names on every page.)"""
     text = normal(printed)
     if not is_agency(text):
         division = place_only_division(text) if text else None
@@ -205,8 +207,6 @@ def resolve(printed: str | None, site: Site | None = None) -> Publisher | None:
     if not body:
         last = places[-1]
         body = "管理委员会" if _ZONE_END.search(last) else "办事处" if last.endswith("街道") else _GOVERNMENT
-    if body == "办事处" and not places[-1].endswith("街道"):
-        pass
     name = "".join(places) + body
     if site is not None and site.agency:
         own = resolve(site.agency) if normal(site.agency) != text else None
