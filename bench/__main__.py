@@ -43,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("names", nargs="*", help=f"any of {', '.join(FARM + OTHERS + OPT_IN)} (default: all but chaos)")
     parser.add_argument("--size", type=int, default=None, help="portals in the simulated farm")
-    parser.add_argument("--seeds", type=int, default=4, help="chaos: seeds to run (0, 1, ...)")
+    parser.add_argument("--seeds", type=int, default=4, help="chaos: how many seeds to run")
+    parser.add_argument("--first-seed", type=int, default=0, help="chaos: the first seed (then +1, +2, ...)")
     args = parser.parse_args(argv)
     names = args.names or list(FARM + OTHERS)
     unknown = [n for n in names if n not in FARM + OTHERS + OPT_IN]
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
                     result = getattr(farm_benches, name)(farm)
             elif name == "chaos":
                 from bench import chaos
-                result = chaos.run(seeds=args.seeds)
+                result = chaos.run(seeds=args.seeds, first_seed=args.first_seed)
             else:
                 module = __import__(f"bench.{name}", fromlist=["run"])
                 result = module.run()

@@ -423,6 +423,18 @@ def _probe_put_refused(archive: Archive) -> bool:
     return False
 
 
+def _traceback(err: str, limit: int = 1500) -> str:
+    """The first traceback of a log: the line before it (what failed) and its last frames."""
+    lines = err[:err.index("Traceback")].splitlines()[-1:]
+    block = []
+    for line in err[err.index("Traceback"):].splitlines()[1:]:
+        if line[:4].isdigit() and line[4:5] == "-":        # the next log line
+            break
+        block.append(line)
+    text = "\n".join(lines + ["..."] + block)
+    return text if len(text) <= limit else text[:300] + "\n...\n" + text[-(limit - 300):]
+
+
 def _run_attempt(label: str, faults: list[Fault], archive: Archive, weed: FillableWeed,
                  result: SeedResult) -> Attempt:
     before = archive.max_run_id()
@@ -458,7 +470,7 @@ def _run_attempt(label: str, faults: list[Fault], archive: Archive, weed: Fillab
         result.problems.append(f"{label}: still running after {ATTEMPT_TIMEOUT}s (killed): {err[-1500:]}")
     killed = any(f.kind == "sigkill" and f.applied for f in faults)
     if "Traceback" in err:
-        result.problems.append(f"{label}: traceback: {err[err.index('Traceback'):][:2500]}")
+        result.problems.append(f"{label}: traceback: {_traceback(err)}")
     if not killed and not hung and attempt.code not in (0, 4):
         result.problems.append(f"{label}: exit {attempt.code}: {err[-1500:]}")
     cat = archive.catalogue()
