@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+import simulator
 from tests import chaos
 from tests.harness import write_sites
 
@@ -20,13 +21,21 @@ MAX_RERUNS = 6
 
 
 @pytest.fixture(scope="module")
-def stage(tmp_path_factory):
+def served():
     why = chaos.available()
     if why:
         pytest.skip(why)
-    with chaos.serve_stage(tmp_path_factory.mktemp("chaos")) as stage:
-        assert stage.clean_problems == [], stage.clean_problems
-        yield stage
+    world = simulator.World(seed=0, size="tiny")
+    with simulator.serve(world) as server:
+        yield world, server.proxy_url
+
+
+@pytest.fixture(scope="module")
+def stage(served, tmp_path_factory):
+    world, proxy = served
+    stage = chaos.clean_harvest(world, proxy, tmp_path_factory.mktemp("chaos"))
+    assert stage.clean_problems == [], stage.clean_problems
+    return stage
 
 
 def test_disk_full_seaweedfs_refuses_a_put_and_takes_it_again_once_freed(tmp_path):
@@ -68,17 +77,18 @@ def test_chaos_then_plain_reruns_equal_a_clean_harvest(stage, tmp_path, seed):
     "(SeaweedFS on a full disk answers PUT 500) holds the crawl silently for ever: _wait_for_store "
     "returns True at once ('another item already waited the outage out') without logging or counting "
     "the time, so NIANBAO_STORE_OUTAGE_WAIT never runs out"))
-def test_store_disk_full_past_the_outage_deadline_stops_the_run(stage, tmp_path):
+def test_store_disk_full_past_the_outage_deadline_stops_the_run(served, tmp_path):
     """The disk stays full longer than the run's patience: the run must stop within the deadline,
     interrupted, its files owed (as for a store that is down), not wait for ever."""
     weed = chaos.FillableWeed(tmp_path / "weed", disk_mb=64)
     if not weed.mounted:
         pytest.skip(weed.mount_note)
     sites = tmp_path / "sites"
-    write_sites(stage.world, sites, families={"hanweb"}, overrides=chaos.POLITE)
+    world, proxy = served
+    write_sites(world, sites, families={"hanweb"}, overrides=chaos.POLITE)
     try:
         weed.start()
-        archive = chaos.Archive(tmp_path / "a", weed, "deadline", sites, stage.proxy)
+        archive = chaos.Archive(tmp_path / "a", weed, "deadline", sites, proxy)
         crawl = archive.crawl(outage_wait=8)
         try:
             while crawl.alive() and archive.captures() < 5:
