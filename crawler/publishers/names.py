@@ -140,7 +140,7 @@ def split(name: str) -> Parts:
     while rest:
         m = _COMPONENT.match(rest)
         if m and not _is_place(m.group(0), rest[m.end():]):
-            m = re.compile(r"[\u4e00-\u9fff〇]{%d,10}?" % len(m.group(0)) + _PLACE_SUFFIX).match(rest)
+            m = re.compile(r"[\u4e00-\u9fff〇]{%d,10}?" % min(len(m.group(0)), 10) + _PLACE_SUFFIX).match(rest)
         if not m or not _is_place(m.group(0), rest[m.end():]):
             break
         after = rest[m.end():]
