@@ -53,7 +53,8 @@ def reports(request: Request, site: inputs.SiteFilter = None, year: inputs.Optio
     for c in cat.captures():
         if c.report_id in ids:
             caps.setdefault(c.report_id, []).append(c)
-    return [data.report_dict(r, caps.get(r.id, [])) for r in rows]
+    publishers = {p.id: p for p in cat.publishers(include_merged=True)}
+    return [data.report_dict(r, caps.get(r.id, []), publishers.get(r.publisher_id)) for r in rows]
 
 
 @router.get("/captures/{capture_id}", summary="Capture metadata and provenance")

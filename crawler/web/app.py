@@ -48,9 +48,11 @@ def create_app(*, catalogue=None, store=None, catalogue_url: str | None = None,
     app.state.ctx = Context(catalogue=catalogue, store=store, token=token, today=today, sites_dir=sites_dir)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
-    from crawler.web import api, pages
+    from crawler.web import api, pages, publishers
     app.include_router(api.router)
+    app.include_router(publishers.api)
     app.include_router(pages.router)
+    app.include_router(publishers.router)
     return app
 
 

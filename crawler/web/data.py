@@ -76,9 +76,14 @@ def agency_timeline(ctx: Context, *, site_id: str, agency: str) -> tuple[object 
     return row, entries
 
 
-def report_dict(report, captures: list) -> dict:
+def report_dict(report, captures: list, publisher=None) -> dict:
+    """publisher: the registry row report.publisher_id names (its canonical name and region)."""
     return {
         "id": report.id, "site_id": report.site_id, "agency": report.agency, "year": report.year,
+        # Who published it (storage/publishers.py) beside the name as printed.
+        "publisher_id": report.publisher_id, "publisher": publisher.name if publisher else None,
+        "region_code": publisher.region_code if publisher else None,
+        "printed": (report.attribution or {}).get("printed") or report.agency,
         "title": report.title, "url": report.url, "first_seen": report.first_seen,
         "last_seen": report.last_seen, "removed_at": report.removed_at,
         "captures": [{"id": c.id, "kind": c.kind, "parent_id": c.parent_id, "sha256": c.sha256,

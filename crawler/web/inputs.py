@@ -85,3 +85,44 @@ def known_agency(catalogue, agency: str | None, *, status: int = 404) -> str | N
     if agency and agency not in agencies(catalogue):
         raise bad(f"no agency {agency!r}", status)
     return agency or None
+
+
+# --- the registry of publishers (crawler/web/publishers.py) ------------------------------
+
+PublisherId = Annotated[int, Path(ge=1, le=MAX_ID, description="A publisher id")]
+PUBLISHER_ACTIONS = ("merge", "add_alias", "split_alias", "created", "abolished", "undo")
+
+
+def form_id(form: dict, name: str) -> int:
+    """A positive 64-bit id from a form field."""
+    try:
+        value = int((form.get(name) or "").strip())
+    except ValueError:
+        raise bad(f"{name} must be a number") from None
+    if not 1 <= value <= MAX_ID:
+        raise bad(f"{name} is out of range")
+    return value
+
+
+def publisher_action(form: dict, publisher_id: int) -> dict:
+    """The keyword arguments of one archivist action on publisher_id, from its form; the
+    catalogue method it is for under "action". Who and why are always needed: every action is
+    recorded with them."""
+    action = (form.get("action") or "").strip()
+    if action not in PUBLISHER_ACTIONS:
+        raise bad(f"action must be one of {', '.join(PUBLISHER_ACTIONS)}")
+    out = {"action": action, "who": text(form, "who", max_len=WHO_MAX), "why": text(form, "why", max_len=WHY_MAX)}
+    if action == "merge":           # this publisher goes into another
+        out.update(source_id=publisher_id, into_id=form_id(form, "into"))
+    elif action == "add_alias":
+        out.update(publisher_id=publisher_id, alias=text(form, "alias", max_len=AGENCY_MAX),
+                   site_id=text(form, "site", max_len=SITE_MAX, required=False) or None)
+    elif action == "split_alias":
+        out["alias_id"] = form_id(form, "alias_id")
+        into = text(form, "into", max_len=AGENCY_MAX)
+        out.update(into_id=int(into)) if into.isdigit() and 1 <= int(into) <= MAX_ID else out.update(into_name=into)
+    elif action in ("created", "abolished"):
+        out.update(publisher_id=publisher_id, event=action, year=year(form.get("year")))
+    else:
+        out["action_id"] = form_id(form, "action_id")
+    return out
