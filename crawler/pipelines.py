@@ -50,6 +50,8 @@ class ArchivePipeline:
         self.run_id: int | None = None
         self.outage_wait = 300.0       # in all, per run: then the run stops, its files owed
         self.outage_spent = 0.0
+        self._back_at = float("-inf")  # when the store last answered a probe after an outage
+        self._stopping = None           # the close this pipeline asked for, once
         self.archive_processes = 1
         self.archiver: Archiver | None = None
         self._outage_lock = asyncio.Lock()
@@ -179,14 +181,16 @@ class ArchivePipeline:
     async def process_item(self, item, spider=None):
         if not isinstance(item, FileItem):
             return item
+        loop = asyncio.get_running_loop()
         try:
             while True:
+                tried = loop.time()
                 try:
                     outcome = await self.archiver.run(self.store_url, self.catalogue_url, self.run_id, item)
                     break
                 except StoreUnavailable as exc:
                     # An outage longer than the store's own retries: hold the crawl, wait it out.
-                    if not await self._wait_for_store(exc):
+                    if not await self._wait_for_store(exc, since=tried):
                         raise
         except (ArchiveError, StoreError, CatalogueError) as exc:
             # Nothing half-written: the object is stored before any row names it. Record it as
@@ -203,14 +207,25 @@ class ArchivePipeline:
             log.warning("%s", warning)
         return item
 
-    async def _wait_for_store(self, exc: Exception) -> bool:
+    async def _wait_for_store(self, exc: Exception, *, since: float) -> bool:
         """Pause the engine and probe the store with backoff until it answers or the wait
-        (NIANBAO_STORE_OUTAGE_WAIT seconds) runs out. True: the store is back."""
+        (NIANBAO_STORE_OUTAGE_WAIT seconds in all, per run) runs out. True: try again.
+
+        `since`: when the failed write began. A store that answers the probe but refuses every
+        write (SeaweedFS with a full disk answers HEAD and 500s each PUT) must still use up the
+        run's patience: the failed write's time counts, the first probe comes only after a
+        pause, and "back" means back since this write failed, not merely answering now."""
+        loop = asyncio.get_running_loop()
         async with self._outage_lock:
-            if await self._store_ok():
-                return True       # another item already waited the outage out
+            if self._back_at > since:
+                return True       # another item waited the outage out after this one failed
+            self.outage_spent += max(0.0, loop.time() - since)
             left = self.outage_wait - self.outage_spent
             if left <= 0 or stopping.requested.is_set():
+                if not stopping.requested.is_set() and self._stopping is None:
+                    log.error("object store refused writes for %.0fs in all: stopping the run; its files are owed",
+                              self.outage_wait)
+                    self._stop("store_unavailable")
                 return False      # the run's patience is spent: every file now fails at once
             engine = self.crawler.engine
             log.warning("object store unavailable (%s): pausing the crawl for up to %.0fs", _one_line(exc), left)
@@ -230,7 +245,8 @@ class ArchivePipeline:
                     if loop.time() < probe_at:
                         continue
                     if await self._store_ok():
-                        log.warning("object store is back: resuming the crawl")
+                        log.warning("object store answers again: resuming the crawl")
+                        self._back_at = loop.time()
                         return True
                     delay = min(delay * 2, 15.0)
                     probe_at = loop.time() + delay

@@ -72,11 +72,6 @@ def test_chaos_then_plain_reruns_equal_a_clean_harvest(stage, tmp_path, seed):
     assert result.reruns <= MAX_RERUNS
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "crawler/pipelines.py: a store that answers its probe (S3 HEAD bucket) but refuses every write "
-    "(SeaweedFS on a full disk answers PUT 500) holds the crawl silently for ever: _wait_for_store "
-    "returns True at once ('another item already waited the outage out') without logging or counting "
-    "the time, so NIANBAO_STORE_OUTAGE_WAIT never runs out"))
 def test_store_disk_full_past_the_outage_deadline_stops_the_run(served, tmp_path):
     """The disk stays full longer than the run's patience: the run must stop within the deadline,
     interrupted, its files owed (as for a store that is down), not wait for ever."""
