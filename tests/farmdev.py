@@ -47,8 +47,12 @@ def ensure_venv() -> Path:
 
 
 def _free_base(span: int = 12) -> int:
-    """A base port with span free ports above it."""
-    for base in range(18400, 30000, 37):
+    """A base port with span free ports above it, from a random start: farms started at once
+    (--parallel) must not all pick the first free range."""
+    import random
+
+    first = 18400 + 37 * random.randrange(300)
+    for base in [*range(first, 30000, 37), *range(18400, first, 37)]:
         ok = True
         for port in range(base, base + span):
             with socket.socket() as s:
@@ -74,7 +78,19 @@ class Farm:
         self.proc: subprocess.Popen | None = None
 
     def __enter__(self) -> "Farm":
+        for attempt in range(5):
+            try:
+                return self._start()
+            except RuntimeError as exc:
+                # Another server took a port between the check and the bind: another range.
+                if "Address already in use" not in str(exc) or attempt == 4:
+                    raise
+                self.base = _free_base()
+        raise AssertionError("unreachable")
+
+    def _start(self) -> "Farm":
         self.workdir.mkdir(parents=True, exist_ok=True)
+        self.manifest_path.unlink(missing_ok=True)
         env = {**os.environ, "EVAL_VENV": str(FARM_VENV)}
         self.proc = subprocess.Popen(
             [str(self.python), str(FARM / "farm.py"), "serve", "--base-port", str(self.base),

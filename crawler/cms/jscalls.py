@@ -15,6 +15,7 @@ itself (RangeError) or looping forever (terminated) ends as a recorded failure.
 from __future__ import annotations
 
 import json
+import sys
 import re
 from dataclasses import dataclass, field
 
@@ -189,9 +190,31 @@ def resolve(calls: list[str], scripts: list[str], forms: list[dict] | None = Non
     return _POOL.submit(_resolve, calls, scripts, forms or []).result()
 
 
+def _quiet_late_callbacks() -> None:
+    """mini-racer answers an eval cut short (a timeout, the heap limit) by a callback from V8's
+    thread that can arrive after the context closed its event loop; Python then prints it as an
+    "Exception ignored ... Traceback" on stderr, though nothing is lost (the eval already failed
+    and was counted). Only that one message is silenced; every other unraisable is printed."""
+    previous = sys.unraisablehook
+    if getattr(previous, "_nianbao", False):
+        return
+
+    def hook(unraisable):
+        exc = unraisable.exc_value
+        where = repr(getattr(unraisable, "object", None))
+        if isinstance(exc, RuntimeError) and "Event loop is closed" in str(exc) and "mr_callback" in where:
+            return
+        previous(unraisable)
+
+    hook._nianbao = True
+    sys.unraisablehook = hook
+
+
 def _resolve(calls: list[str], scripts: list[str], forms: list[dict]) -> Outcome:
     from py_mini_racer import MiniRacer
     from py_mini_racer import JSEvalException, JSTimeoutException
+
+    _quiet_late_callbacks()
 
     errors: dict[str, int] = {}
 
