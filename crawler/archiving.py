@@ -163,7 +163,7 @@ def _keep_analysis(store, item: FileItem, sha: str, outcome: Outcome) -> None:
     try:
         store.put(key, item.analysis, content_type="application/json", durable=False)
         outcome.count("nianbao/analyses_kept")
-    except StoreError as exc:
+    except (StoreError, OSError) as exc:     # OSError: the store's disk full, say
         outcome.warnings.append(f"{item.site_id}: analysis of {item.final_url} not kept: {exc}")
         outcome.count("nianbao/analyses_not_kept")
 

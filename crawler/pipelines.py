@@ -192,9 +192,10 @@ class ArchivePipeline:
                     # An outage longer than the store's own retries: hold the crawl, wait it out.
                     if not await self._wait_for_store(exc, since=tried):
                         raise
-        except (ArchiveError, StoreError, CatalogueError) as exc:
+        except (ArchiveError, StoreError, CatalogueError, OSError) as exc:
             # Nothing half-written: the object is stored before any row names it. Record it as
-            # owed, so the next run fetches it first, and go on.
+            # owed, so the next run fetches it first, and go on. (OSError: a disk error that
+            # reached here unnamed is still this file's failure, not the crawl's.)
             kind = getattr(exc, "kind", None) or f"archive_{type(exc).__name__}"
             self.crawler.stats.inc_value(f"nianbao/error/{kind}")
             log.error("%s: %s not archived: %s", item.site_id, item.url, _one_line(exc))
