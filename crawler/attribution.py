@@ -14,7 +14,7 @@ resolves: the site's publisher, never a made-up name.
 """
 from __future__ import annotations
 
-from crawler.publishers.evidence import Evidence, breadcrumb_names, gather
+from crawler.publishers.evidence import Evidence, breadcrumb_names, gather, section_name
 from crawler.publishers.names import is_agency, normal
 from crawler.publishers.resolve import Publisher, Site, resolve
 
@@ -55,6 +55,10 @@ def attribute(evidence: list[Evidence], site_agency: str) -> dict:
     own = resolve(site_agency) or Publisher(normal(site_agency), "other", None, None, printed=site_agency or "")
     resolved = [(ev, pub) for ev in sorted(evidence, key=lambda e: _RANK.get(e.source, 9))
                 if (pub := resolve(ev.text, site)) is not None]
+    # A department's site inside its government's portal: a breadcrumb or column naming that
+    # government is the portal around the site, not a section of it.
+    resolved = [(ev, pub) for ev, pub in resolved if not (ev.source == "breadcrumb" and own.parent
+                                                            and pub.name == own.parent)]
     chosen = resolved[0] if resolved else None
     if chosen is not None:
         for other in resolved[1:]:
@@ -92,4 +96,4 @@ def resolve_agency(*, named: str | None, publisher: str | None, breadcrumb: str 
                      site_agency)["name"]
 
 
-__all__ = ["attribute", "breadcrumb_agency", "gather", "looks_like_agency", "resolve_agency"]
+__all__ = ["attribute", "breadcrumb_agency", "gather", "looks_like_agency", "resolve_agency", "section_name"]

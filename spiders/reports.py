@@ -416,7 +416,7 @@ class ReportsSpider(scrapy.Spider):
             self._stat("render/needed_but_never")
 
         report = self._report_for_page(response.url, page, link_text, body_text,
-                                       response.meta.get("nianbao_date"))
+                                       response.meta.get("nianbao_date"), section=response.meta.get("nianbao_section"))
         if report is None and not rendered and response.request.method == "GET":
             # Every page on the way is kept too (is_report false): it is the provenance of the
             # reports it lists, and what lets a recrawl revalidate it instead of downloading it.
@@ -578,7 +578,7 @@ class ReportsSpider(scrapy.Spider):
 
     # -- decisions applied ---------------------------------------------------------------
     def _report_for_page(self, url: str, page, link_text: str, body_text: str,
-                         link_date: str | None = None) -> ReportRef | None:
+                         link_date: str | None = None, section: str | None = None) -> ReportRef | None:
         default = self.site.agency
         candidates = [
             recognise.classify(title=page.heading or page.title, breadcrumb=page.breadcrumb, url=url,
@@ -620,7 +620,7 @@ class ReportsSpider(scrapy.Spider):
         if verdict.year is None:
             return None
         agency, publisher = self._attribute(titles=[title, link_text], named=verdict.agency, fields=[page.publisher],
-                                            breadcrumb=page.breadcrumb, body=body_text)
+                                            breadcrumb=page.breadcrumb, section=section, body=body_text)
         canonical = links.canonical_url(url)
         if canonical not in self.reports_seen:
             self.reports_seen.add(canonical)
@@ -628,11 +628,14 @@ class ReportsSpider(scrapy.Spider):
         return ReportRef(agency=agency, year=verdict.year, title=title.strip(), url=canonical, publisher=publisher)
 
     def _attribute(self, *, titles: list[str], named: str | None = None, fields: list[str | None] = (),
-                   breadcrumb: str | None = "", body: str | None = None) -> tuple[str, dict]:
-        """Who published it (crawler/attribution.py): the canonical name and ReportRef.publisher."""
+                   breadcrumb: str | None = "", section: str | None = None,
+                   body: str | None = None) -> tuple[str, dict]:
+        """Who published it (crawler/attribution.py): the canonical name and ReportRef.publisher.
+        section: the publisher the listing that linked here names (its department column)."""
         names = [recognise.extract_agency(t) for t in titles if t]
         names = [n for n in names if n] or ([named] if named else [])
-        evidence = attribution.gather(fields=list(fields), breadcrumb=breadcrumb, titles=names, body=body)
+        evidence = attribution.gather(fields=list(fields), breadcrumb=breadcrumb, titles=names, body=body,
+                                      section=section)
         publisher = attribution.attribute(evidence, self.site.agency)
         self._stat(f"attribution/{publisher['source']}")
         if publisher["conflict"]:
@@ -641,6 +644,12 @@ class ReportsSpider(scrapy.Spider):
 
     def _follow(self, response, page, *, depth: int, is_report: bool, report: ReportRef | None = None):
         list_root = response.meta.get("nianbao_list_root") or response.url
+        # The publisher this page's own section names (a department's column), handed to the pages
+        # it links; a list's continuation (pager, API, frame) keeps the one its first page named.
+        section = attribution.section_name(breadcrumb=page.breadcrumb, heading=page.heading, title=page.title)
+        if section is None and (response.meta.get("nianbao_list_root") or response.meta.get("nianbao_script_parent")
+                                or response.meta.get("nianbao_formdata") is not None):
+            section = response.meta.get("nianbao_section")
         for follow in page.pages:
             count = self.list_pages.get(list_root, 0)
             if count >= self.site.budget.max_list_pages:
@@ -664,7 +673,7 @@ class ReportsSpider(scrapy.Spider):
                     continue
                 self.scheduled.add(key)
                 meta = {"nianbao_depth": depth, "nianbao_list_root": list_root,
-                        "nianbao_source": response.url}
+                        "nianbao_source": response.url, "nianbao_section": section}
                 if follow.method == "POST":
                     meta["nianbao_formdata"] = dict(follow.formdata or {})
                     yield FormRequest(follow.url, formdata=follow.formdata or {}, callback=self.parse_api,
@@ -677,6 +686,7 @@ class ReportsSpider(scrapy.Spider):
                 req = self._page_request(follow.url, depth=depth, text="", source=response.url,
                                          priority=400, list_root=list_root)
                 if req is not None:
+                    req.meta["nianbao_section"] = section
                     if response.meta.get("nianbao_script_parent"):
                         req.meta["nianbao_script_parent"] = response.meta["nianbao_script_parent"]
                     yield req
@@ -695,7 +705,7 @@ class ReportsSpider(scrapy.Spider):
                     # A list linking the report file itself: the file is the report.
                     canonical = links.canonical_url(url)
                     agency, publisher = self._attribute(titles=[link.text], named=verdict.agency,
-                                                        breadcrumb=page.breadcrumb)
+                                                        breadcrumb=page.breadcrumb, section=section)
                     report = ReportRef(agency=agency, year=verdict.year, title=link.text.strip(), url=canonical,
                                        publisher=publisher)
                     if canonical not in self.reports_seen:
@@ -728,6 +738,7 @@ class ReportsSpider(scrapy.Spider):
                                          priority=FRAME_PRIORITY - depth)
                 if req is not None:
                     req.meta["nianbao_script_parent"] = response.url
+                    req.meta["nianbao_section"] = section
                     self._stat("discovery/frames")
                     yield req
                 continue
@@ -744,6 +755,7 @@ class ReportsSpider(scrapy.Spider):
             req = self._page_request(url, depth=depth + 1, text=link.text, source=response.url,
                                      priority=int(score * 10) - depth, date=link.date)
             if req is not None:
+                req.meta["nianbao_section"] = section
                 if link.via != "a":
                     self._stat(f"discovery/{link.via}")
                 yield req

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from crawler.attribution import attribute
-from crawler.publishers.evidence import Evidence, body_names, field_value, gather
+from crawler.publishers.evidence import Evidence, body_names, field_value, gather, section_name
 from crawler.publishers.names import abbreviates, split
 from crawler.publishers.resolve import Site, resolve
 from tests.shared import SHARED
@@ -133,6 +133,24 @@ def test_body_names(text, names):
     assert body_names(text) == names
 
 
+@pytest.mark.parametrize("crumb,heading,title,name", [
+    ("首页 > 部门信息公开 > 清河市教育局 > 信息公开年报", "", "", "清河市教育局"),
+    ("", "清河市教育局 · 信息公开年报", "", "清河市教育局"),
+    ("", "", "徐州市教育局 - 徐州市政府信息公开平台", "徐州市教育局"),
+    ("", "政府信息公开年报", "徐州市政府信息公开平台", None),
+])
+def test_section_name_of_a_listing(crumb, heading, title, name):
+    assert section_name(breadcrumb=crumb, heading=heading, title=title) == name
+
+
+def test_section_of_the_listing_when_the_page_names_no_one():
+    # A department column links an article page that names only the platform.
+    got = attribute(gather(titles=[], section="徐州市教育局"), "徐州市人民政府")
+    assert (got["name"], got["source"]) == ("徐州市教育局", "breadcrumb")
+    own = attribute(gather(breadcrumb="首页 > 清河市民政局 > 年报", section="清河市教育局"), CITY)
+    assert own["name"] == "清河市民政局"   # the page's own breadcrumb first
+
+
 # ---- evidence order and conflicts ------------------------------------------------------------
 CITY = "清河市人民政府"
 
@@ -166,6 +184,8 @@ CITY = "清河市人民政府"
     # ... but not a department elsewhere
     ([Evidence("page_field", "金台区人民政府"), Evidence("title", "清河市商务局")], "金台区商务局",
      "金台区人民政府", "page_field"),
+    # a department's site in its government's portal: the portal's name is no section
+    ([Evidence("breadcrumb", "金台区人民政府")], "金台区商务局", "金台区商务局", "site"),
     # the zone's short name on its own site
     ([Evidence("title", "北岸开发区管委会")], "北岸经济开发区管理委员会", "北岸经济开发区管理委员会", "title"),
 ])

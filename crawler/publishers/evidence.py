@@ -95,16 +95,34 @@ def body_names(text: str | None, limit: int = 1500) -> list[str]:
     return out
 
 
+_HEAD_SPLIT = re.compile(r"\s*(?:[·•|｜_—–]+|\s-\s|-{1,2}|\s{2,}|\s)\s*")
+
+
+def section_name(*, breadcrumb: str | None = None, heading: str | None = None, title: str | None = None) -> str | None:
+    """The publisher a listing page's own section names: its breadcrumb's, else the first part of
+    its heading or title that is a publisher (「XX局 · 信息公开年报」, 「XX局 - 某某平台」)."""
+    names = breadcrumb_names(breadcrumb)
+    if names:
+        return names[0]
+    for text in (heading, title):
+        for part in _HEAD_SPLIT.split(text or ""):
+            if part and part not in _GENERIC and is_agency(part):
+                return normal(part)
+    return None
+
+
 def gather(*, fields: list[str | None] = (), breadcrumb: str | None = None, titles: list[str | None] = (),
-           body: str | None = None) -> list[Evidence]:
+           body: str | None = None, section: str | None = None) -> list[Evidence]:
     """Every piece of evidence a page offers, strongest source first. titles: names already read
-    from the title(s) (recognise.extract_agency)."""
+    from the title(s) (recognise.extract_agency); section: the name the listing that linked the
+    page gave its own section (the department column it sits in), when its breadcrumb names none."""
     out: list[Evidence] = []
     for raw in fields:
         value = field_value(raw)
         if value:
             out.append(Evidence("page_field", value))
-    for name in breadcrumb_names(breadcrumb)[:1]:
+    crumbs = breadcrumb_names(breadcrumb)[:1]
+    for name in crumbs or ([section] if section else []):
         out.append(Evidence("breadcrumb", name))
     for name in titles:
         if name and normal(name):
@@ -119,4 +137,4 @@ def gather(*, fields: list[str | None] = (), breadcrumb: str | None = None, titl
     return unique
 
 
-__all__ = ["Evidence", "SOURCES", "body_names", "breadcrumb_names", "field_value", "gather"]
+__all__ = ["Evidence", "SOURCES", "body_names", "breadcrumb_names", "field_value", "gather", "section_name"]
