@@ -27,7 +27,8 @@ GONE_KINDS = frozenset({"http_404", "http_410", "robots_disallowed", "off_scope"
 def report_meta(report: ReportRef | None) -> dict | None:
     if report is None:
         return None
-    return {"agency": report.agency, "year": report.year, "title": report.title, "url": report.url}
+    return {"agency": report.agency, "year": report.year, "title": report.title, "url": report.url,
+            "publisher": report.publisher}
 
 
 def entry_for(url: str, *, kind: str, report: ReportRef | None, source: str | None,
@@ -102,11 +103,13 @@ class Debts:
 
 def report_of(row: dict) -> ReportRef | None:
     """The report an owed row belongs to: its catalogue row, else what the request knew."""
-    known = row.get("report") or (row.get("meta") or {}).get("report")
+    kept = (row.get("meta") or {}).get("report") or {}
+    known = row.get("report") or kept
     if not known or known.get("year") is None:
         return None
+    # The attribution made when the file was first asked for: the owed request has no page to read.
     return ReportRef(agency=known["agency"], year=int(known["year"]), title=known.get("title") or "",
-                     url=known["url"])
+                     url=known["url"], publisher=kept.get("publisher"))
 
 
 __all__ = ["Debts", "GONE_KINDS", "entry_for", "report_of", "report_meta"]

@@ -383,8 +383,9 @@ def test_heading_sources(head, body, expected):
     ("", "<p>来源：\u200b某局\u200b办公室</p>", "某局"),
     ("", "<p>文字 信息来源\u3000：\u00a0司法局，其他</p>", "司法局"),
     ("", "<p>发文<!--x-->单位：测试局</p>", "测试局"),
-    # the text fallback reads the whole body text, scripts included
-    ("", "<script>var s='来源：脚本';</script><p>正文</p>", "脚本'"),
+    # the text fallback reads what a reader sees: not a script's source, and never across a block
+    ("", "<script>var s='来源：脚本';</script><p>正文</p>", None),
+    ("", "<div>日期 来源：某区科学技术局</div><div><p>科学技术局2019年</p></div>", "某区科学技术局"),
     ("", "<p>没有标签</p>", None),
     ("<title>来源：标题</title>", "<p>正文</p>", None),
 ])

@@ -237,8 +237,6 @@ def test_publisher_family_crawl_finds_every_report(world, crawls, family):
     assert m["recall"] == 1.0 and m["precision"] == 1.0, {"missing": m["missing"], "false": m["false"]}
 
 
-@pytest.mark.xfail(strict=False, reason="publisher attribution (registry, short forms, department "
-                                        "sections, run-together cells) is being built; issue 16")
 @pytest.mark.parametrize("family", PUBLISHER_FAMILIES)
 def test_publisher_family_crawl_attributes_every_report(world, crawls, family):
     m = _result(world, crawls, family)

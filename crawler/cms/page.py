@@ -503,5 +503,34 @@ def publisher(root: lxml.html.HtmlElement) -> str | None:
             if 2 <= len(value) <= 40:
                 return value.split()[0] if len(value.split()) > 1 and len(value.split()[0]) >= 2 else value
     body = _first(root, "body")
-    m = _PUBLISHER_RAW.search(body.text_content()) if body is not None else None
+    m = _PUBLISHER_RAW.search(_block_text(body)) if body is not None else None
     return m.group(1) if m else None
+
+
+# Elements a browser lays out as blocks (or breaks): their text never runs into a neighbour's.
+_BLOCKS = frozenset("address article aside blockquote br dd div dl dt fieldset figcaption figure footer form "
+                    "h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section table tbody td tfoot th thead tr ul"
+                    .split())
+
+
+def _block_text(el) -> str:
+    """The text of el as a reader sees it: a line break at each block boundary. text_content()
+    glues 「来源：某区科学技术局」 in one div to 「科学技术局2019年…」 opening the next one, and
+    the name read after the label would run on into the article."""
+    out: list[str] = []
+
+    def walk(node) -> None:
+        block = isinstance(node.tag, str) and node.tag.lower() in _BLOCKS
+        if block:
+            out.append("\n")
+        if isinstance(node.tag, str) and node.tag.lower() not in ("script", "style") and node.text:
+            out.append(node.text)
+        for child in node:
+            walk(child)
+            if child.tail:
+                out.append(child.tail)
+        if block:
+            out.append("\n")
+
+    walk(el)
+    return "".join(out)
