@@ -592,9 +592,33 @@ class Catalogue(OwedLedger, Leases, PublisherRegistry, PublisherActions):
 
         def fn(s: Session) -> tuple[list[dict], int]:
             rows = [c.model_dump() for c in s.exec(stmt)]
+            self._with_publishers(s, rows)
             return rows, (rows[-1]["id"] if rows else cursor)
 
         return self._read("changes_since", fn)
+
+    @staticmethod
+    def _with_publishers(s: Session, rows: list[dict]) -> None:
+        """Each change of a report or of a report's file names its publisher (id, canonical
+        name, region code) beside the name as printed: a parser following the feed needs no
+        second request to know whose report changed."""
+        capture_ids = [r["entity_id"] for r in rows if r["entity"] == "capture"]
+        report_of = {cid: rid for cid, rid in s.execute(
+            sa.select(Capture.id, Capture.report_id).where(col(Capture.id).in_(capture_ids)))} if capture_ids else {}
+        report_ids = {r["entity_id"] for r in rows if r["entity"] == "report"} | {
+            rid for rid in report_of.values() if rid is not None}
+        found = {}
+        if report_ids:
+            for rep, pub in s.execute(sa.select(Report, Publisher)
+                                      .outerjoin(Publisher, Publisher.id == Report.publisher_id)
+                                      .where(col(Report.id).in_(report_ids))):
+                found[rep.id] = {"publisher_id": pub.id if pub else None, "publisher": pub.name if pub else None,
+                                 "region_code": pub.region_code if pub else None,
+                                 "printed": (rep.attribution or {}).get("printed") or rep.agency}
+        empty = {"publisher_id": None, "publisher": None, "region_code": None, "printed": None}
+        for r in rows:
+            rid = r["entity_id"] if r["entity"] == "report" else report_of.get(r["entity_id"])
+            r.update(found.get(rid, empty))
 
     def export_rows(self, *, store=None) -> list[dict]:
         """One dict per archived object, with its provenance.

@@ -225,3 +225,12 @@ def test_content_disposition(name, ascii_part, star_part):
     assert ascii_part in value
     if star_part:
         assert star_part in value
+
+
+def test_change_feed_names_the_publisher_of_each_report_and_file(archive, client):
+    cat, store, run_id = archive
+    add_file(cat, store, run_id=run_id, url="http://x.gov.cn/a.pdf", data=b"%PDF-1.4 a\n%%EOF", ctype="application/pdf")
+    changes = client.get("/api/changes", params={"cursor": 0, "limit": 100}).json()["changes"]
+    mine = [c for c in changes if c["entity"] in ("report", "capture")]
+    assert mine and all(c["publisher_id"] is not None and c["publisher"] == "某局" for c in mine), mine
+    assert all(c["printed"] == "某局" for c in mine)
