@@ -174,16 +174,29 @@ def _complete(parts: Parts, site: Site | None) -> tuple[str, ...] | None:
     return places
 
 
+_NOT_A_NAME = re.compile(r"报告|年报|年度|信息公开|编制|根据|条例|特向|公布|现将|以下")
+
+
 @lru_cache(maxsize=8192)
 def resolve(printed: str | None, site: Site | None = None) -> Publisher | None:
     """One publisher for a printed name, or None when it names none or cannot be completed.
     (Cached: a crawl asks about the same few names on every page.)"""
-    text = normal(printed)
+    text = orig = normal(printed)
+    if _NOT_A_NAME.search(text):
+        # Words of the report or of the statute, caught with a name read out of running text
+        # (「…工作年度报告泰和市人民政府」): no body is called that.
+        return None
     if not is_agency(text):
-        division = place_only_division(text) if text else None
-        if division is None:
-            return None
-        text = division.name   # 江阴 -> 江阴市
+        own = site.places[-1] if site is not None and site.places else None
+        if own and len(text) >= 2 and own.startswith(text):
+            # The site's own place written short (泰和 on 泰和市's site): the site's spelling of
+            # it, not the registry's guess of which division the short name means.
+            text = own
+        else:
+            division = place_only_division(text) if text else None
+            if division is None:
+                return None
+            text = division.name   # 江阴 -> 江阴市
     if text.startswith(("我", "本", "该")):
         return None
     parts = split(text)
@@ -211,7 +224,10 @@ def resolve(printed: str | None, site: Site | None = None) -> Publisher | None:
     if site is not None and site.agency:
         own = resolve(site.agency) if normal(site.agency) != text else None
         own_name = own.name if own else normal(site.agency)
-        if name != own_name and (abbreviates(name, own_name) or abbreviates(text, own_name)):
+        # (orig: 「泰和」 as printed, before the divisions completed it to 泰和县: the site's own
+        # name for itself, 泰和市人民政府, wins over the registry's guess of which 泰和.)
+        if name != own_name and (abbreviates(name, own_name) or abbreviates(text, own_name)
+                                 or abbreviates(orig, own_name)):
             # The site's own publisher written shorter: one publisher, the site's spelling.
             return Publisher(own_name, own.kind if own else "other", own.region_code if own else None,
                              own.parent if own else None, printed=printed or "")
