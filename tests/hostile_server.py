@@ -327,7 +327,14 @@ sys.argv = ["nianbao"] + {args!r}
 try:
     runpy.run_module("crawler.cli", run_name="__main__")
 finally:
-    sys.stderr.write("\\nPEAK_RSS_KB=%d\\n" % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    # VmHWM: this process image's own peak. ru_maxrss would also count the pytest process it was
+    # forked from (Linux keeps the parent's high-water mark across fork and exec), so a test
+    # session that once grew large made every later crawl look large.
+    try:
+        peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+    except (OSError, StopIteration, ValueError):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    sys.stderr.write("\\nPEAK_RSS_KB=%d\\n" % peak)
 """
 
 

@@ -78,6 +78,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Aliases and actions first: an alias names a site, and SQLite's batch mode rebuilds `site`
+    # by dropping it, which (foreign keys on) must not leave an alias pointing at a dropped row.
+    op.drop_table('publisher_action')
+    with op.batch_alter_table('publisher_alias', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_publisher_alias_publisher_id'))
+        batch_op.drop_index(batch_op.f('ix_publisher_alias_alias'))
+    op.drop_table('publisher_alias')
     with op.batch_alter_table('site', schema=None) as batch_op:
         batch_op.drop_constraint('fk_site_publisher_id', type_='foreignkey')
         batch_op.drop_column('publisher_id')
@@ -86,11 +93,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_report_publisher_id'))
         batch_op.drop_column('attribution')
         batch_op.drop_column('publisher_id')
-    op.drop_table('publisher_action')
-    with op.batch_alter_table('publisher_alias', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_publisher_alias_publisher_id'))
-        batch_op.drop_index(batch_op.f('ix_publisher_alias_alias'))
-    op.drop_table('publisher_alias')
     with op.batch_alter_table('publisher', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_publisher_region_code'))
         batch_op.drop_index(batch_op.f('ix_publisher_parent_id'))
