@@ -22,6 +22,7 @@ from crawler.pipelines import run_outcome
 from storage.catalogue import Catalogue
 from storage.leases import this_owner
 from storage.models import utcnow
+from tests.chaos import archiver_pids
 from tests.harness import REPO, nianbao, write_sites
 from tests.hostile_server import crawl_env, run_crawl, wrapper_command
 
@@ -231,22 +232,6 @@ def test_one_ctrl_c_then_plain_reruns_fetch_every_file_again(world, tmp_path):
     assert nianbao("owed", "--catalogue", catalogue_url).returncode == 0
 
 
-def _archiver_pids(crawl_pid: int) -> list[int]:
-    """Worker processes (multiprocessing spawn) below the crawl's process group."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            cmd = Path(f"/proc/{entry}/cmdline").read_bytes()
-            pgid = os.getpgid(int(entry))
-        except (OSError, ProcessLookupError):
-            continue
-        if pgid == crawl_pid and b"multiprocessing" in cmd and b"spawn_main" in cmd:
-            found.append(int(entry))
-    return found
-
-
 def test_archiving_process_killed_its_files_owed_and_paid(world, tmp_path):
     catalogue_url = f"sqlite:///{tmp_path / 'catalogue.sqlite'}"
     store_url = (tmp_path / "objects").as_uri()
@@ -260,7 +245,7 @@ def test_archiving_process_killed_its_files_owed_and_paid(world, tmp_path):
         try:
             _wait(lambda: _count(catalogue_url, "capture") >= 5, timeout=120, what="5 captures", proc=proc)
             for _ in range(3):       # a few times, so some kill lands while it holds files
-                for pid in _archiver_pids(proc.pid):
+                for pid in archiver_pids(proc.pid):
                     os.kill(pid, signal.SIGKILL)
                     killed += 1
                 time.sleep(1.5)
