@@ -3,10 +3,28 @@
 Nothing leaves the machine: every request goes through the simulator's proxy."""
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from crawler import coverage, coverage_format
 from crawler.siteconfig import parse_site
+
+
+def demo_last_year(today: date | None = None) -> int:
+    """The newest report year due today, for any kind of publisher: the demo's world covers every
+    year up to it, so coverage judged against today's date shows no year the world never had."""
+    today = today or date.today()
+    return max(coverage.last_due_year(kind, today) for kind in ("government", "department"))
+
+
+def demo_world(size: str, today: date | None = None):
+    import simulator
+
+    return simulator.World(seed=0, size=size, last_year=demo_last_year(today))
+
+
+def serve_hint(catalogue_url: str, store_url: str) -> str:
+    return f"open this archive in the web UI: nianbao serve --catalogue {catalogue_url} --store {store_url}"
 
 
 def run_demo(*, size: str, data: Path, log_level: str, console) -> int:
@@ -16,7 +34,7 @@ def run_demo(*, size: str, data: Path, log_level: str, console) -> int:
 
     data = Path(data).resolve()
     data.mkdir(parents=True, exist_ok=True)
-    world = simulator.World(seed=0, size=size)
+    world = demo_world(size)
     sites = [parse_site(c, source=f"simulator:{c['id']}") for c in world.site_configs()]
     catalogue_url = f"sqlite:///{data / 'catalogue.sqlite'}"
     store_url = (data / "objects").as_uri()
@@ -33,4 +51,5 @@ def run_demo(*, size: str, data: Path, log_level: str, console) -> int:
     truth = {(t.site_id, t.agency, t.year) for t in world.truth}
     hit = len(found & truth)
     console.print(f"recall {hit}/{len(truth)}, precision {hit}/{len(found)} against the simulator's truth")
+    console.print(serve_hint(catalogue_url, store_url), highlight=False, soft_wrap=True)
     return 0 if hit else 1

@@ -39,7 +39,7 @@ def svg(cov: Coverage, *, title: str = "政府信息公开工作年度报告 cov
     width = max(left + len(cov.years) * (CELL + GAP) + 70, 3 * 190)
     no_site_y = top + len(cov.rows) * (CELL + GAP) + 8
     legend_y = no_site_y + no_site_lines * (CELL + GAP) + 16
-    height = legend_y + 20 * ((len(STATES) + 2) // 3) + 24
+    height = legend_y + 20 * ((len(STATES) + 3) // 3) + 24
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" font-family="{FONT}" font-size="11">',
            f'<title>{escape(title)}</title>',
@@ -80,6 +80,11 @@ def svg(cov: Coverage, *, title: str = "政府信息公开工作年度报告 cov
         y = legend_y + (k // 3) * 20
         out.append(f'<rect x="{x}" y="{y}" width="{CELL}" height="{CELL}" fill="{STATE_COLOURS[state]}"/>')
         out.append(f'<text x="{x + CELL + 4}" y="{y + CELL - 4}">{STATE_LABELS[state]}: {totals[state]}</text>')
+    k = len(STATES)     # no cell at all: before the first year a report is expected
+    x, y = 4 + (k % 3) * 190, legend_y + (k // 3) * 20
+    out.append(f'<rect x="{x}" y="{y}" width="{CELL}" height="{CELL}" fill="none" stroke="#bdbdbd" '
+               f'data-legend="blank"/>')
+    out.append(f'<text x="{x + CELL + 4}" y="{y + CELL - 4}">blank: not expected (before the first year)</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
 

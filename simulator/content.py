@@ -61,8 +61,8 @@ def _date_in(year: int, rnd, *, month_lo=1, month_hi=12) -> dt.date:
 class DocFactory:
     """Hands out document ids and statuses for one portal, in a fixed order."""
 
-    def __init__(self, seed: int, portal: Portal):
-        self.seed, self.portal = seed, portal
+    def __init__(self, seed: int, portal: Portal, *, last_year: int = LAST_YEAR):
+        self.seed, self.portal, self.last_year = seed, portal, last_year
         self.next_id = 4_560_000 + portal.index * 1_000 + stable_int(seed, portal.site_id) % 97
 
     def make(self, **kw) -> Doc:
@@ -76,10 +76,11 @@ def report_column(f: DocFactory, *, agency: str, short: str, first_year: int, sl
     p = f.portal
     rnd = rng(f.seed, p.site_id, "reports", dept)
     docs: list[Doc] = []
-    for year in range(first_year, LAST_YEAR + 2):
-        if year == LAST_YEAR + 1 and rnd.random() < 0.5:
+    last = f.last_year
+    for year in range(first_year, last + 2):
+        if year == last + 1 and rnd.random() < 0.5:
             continue
-        if year <= LAST_YEAR and year > first_year and rnd.random() < 0.15:
+        if year <= last and year > first_year and rnd.random() < 0.15:
             continue                                # a gap: that year's report was never published
         plans = [pl for pl in ATTACHMENT_PLANS if allow_html or pl[1]]
         _, kinds, image_only = rnd.choices(plans, weights=[pl[0] for pl in plans])[0]
@@ -91,7 +92,7 @@ def report_column(f: DocFactory, *, agency: str, short: str, first_year: int, sl
         doc = f.make(title=title, date=_date_in(year + 1, rnd, month_hi=3), kind="report", year=year,
                      agency=agency, column=slug, body_in_page=not kinds, attachments=atts,
                      seed_index=rnd.randrange(10), traditional=traditional)
-        if year == LAST_YEAR + 1:
+        if year == last + 1:
             doc.status = "added"                    # next year's report appears only in the later epoch
         docs.append(doc)
     for reason, template in rnd.sample(LOOKALIKES_IN_COLUMN, lookalikes):

@@ -9,6 +9,7 @@ from collections import OrderedDict
 from urllib.parse import urljoin, urlsplit
 
 from .families import REGISTRY as FAMILY_BUILDERS
+from .content import LAST_YEAR
 from .families.common import Site
 from .model import Portal, Request, Response, TruthReport
 from .names import CITIES, DEPARTMENTS, LEVELS, region_code
@@ -34,9 +35,11 @@ class WorldError(ValueError):
 
 
 class World:
+    last_year = LAST_YEAR     # subclasses that build themselves (simulator/adhoc.py) keep the default
+
     def __init__(self, seed: int = 0, size: str | int = "tiny", epoch: int = 0, *,
                  big_file_size: int = 20 * 2**20, cached_sites: int = 48,
-                 news_per_portal: tuple[int, int] | None = None):
+                 news_per_portal: tuple[int, int] | None = None, last_year: int | None = None):
         if isinstance(size, str):
             if size not in SIZES:
                 raise WorldError(f"unknown world size {size!r}; use one of {sorted(SIZES)} or a number of portals")
@@ -48,6 +51,9 @@ class World:
         if epoch not in (0, 1):
             raise WorldError(f"epoch must be 0 or 1, not {epoch!r}")
         self.seed, self.size, self.epoch, self.big_file_size = seed, size, epoch, big_file_size
+        # The newest year the report columns cover at epoch 0 (epoch 1 may add the next): the
+        # demo passes the last year due today, so its coverage has no year the world never had.
+        self.last_year = LAST_YEAR if last_year is None else last_year
         # (low, high) news articles per portal instead of the size's default: a busy portal.
         if news_per_portal is not None and not (0 <= news_per_portal[0] <= news_per_portal[1]):
             raise WorldError(f"news_per_portal must be (low, high) with 0 <= low <= high, not {news_per_portal!r}")

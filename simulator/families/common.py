@@ -30,7 +30,7 @@ class Site:
         self.disallowed_urls: set[str] = set()
         self.traps: dict[str, str] = {}
         self.encoding = "utf-8"
-        self.factory = DocFactory(self.seed, portal)
+        self.factory = DocFactory(self.seed, portal, last_year=world.last_year)
 
     @property
     def host(self) -> str:
