@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from storage import db
 from storage.db import CatalogueError, CatalogueUnavailable, CatalogueURLError
+from storage.figures import FigureArchive
 from storage.groupcommit import GroupCommit
 from storage.leases import Leases
 from storage.owed import OwedLedger
@@ -108,7 +109,7 @@ def _jsonable(value: Any) -> dict:
     return json.loads(json.dumps(value or {}, default=str))
 
 
-class Catalogue(OwedLedger, Leases, PublisherRegistry, PublisherActions):
+class Catalogue(OwedLedger, Leases, PublisherRegistry, PublisherActions, FigureArchive):
     def __init__(self, url: str):
         self.engine = db.make_engine(url)
         self.url = db.safe_url(self.engine)

@@ -293,3 +293,61 @@ class PublisherAction(SQLModel, table=True):
     action: str = Field(max_length=16)
     payload: dict = _json()
     undone_by: Optional[int] = None        # the id of the undo action
+
+
+# Statistics read out of report files (storage/figures.py; the reading itself is figures/, which
+# knows nothing of the catalogue). What an extraction concluded for one file:
+# ok: figures, every check passed; failed_checks: figures as printed, a check broken;
+# no_tables: nothing to read (a page that only links its PDF, a scan); error: the extractor failed.
+EXTRACTION_STATUSES = ("ok", "failed_checks", "no_tables", "error")
+FIGURE_SOURCES = ("table", "text")
+
+
+class FigureExtraction(SQLModel, table=True):
+    """One extractor version's reading of one archived file: its format, layout, checks and
+    problems. The newest row of a capture is what the archive holds; a file already read by the
+    running version is not read again, a file with no tables included."""
+
+    __tablename__ = "figure_extraction"
+    __table_args__ = (sa.UniqueConstraint("capture_id", "extractor_version", name="uq_figure_extraction"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    capture_id: int = Field(foreign_key="capture.id", index=True)
+    report_id: int = Field(foreign_key="report.id", index=True)
+    sha256: str = Field(max_length=64, index=True)
+    extractor_version: str = Field(max_length=32)
+    format: Optional[str] = Field(default=None, max_length=16)
+    layout: Optional[str] = Field(default=None, max_length=32)
+    status: str = Field(max_length=16)
+    figures: int = 0                         # how many figure rows this reading holds
+    failed_checks: int = 0
+    checks: list = Field(default_factory=list, sa_type=sa.JSON)     # [{name, ok, expected, actual, cells}]
+    problems: list = Field(default_factory=list, sa_type=sa.JSON)   # [str]
+    # The version whose figure rows hold this reading's figures: a newer version that read the
+    # same figures writes none, and says so here.
+    figures_version: Optional[str] = Field(default=None, max_length=32)
+    extracted_at: datetime = _ts(default_factory=utcnow)
+
+
+class ReportFigure(SQLModel, table=True):
+    """One cell of a report's statistics (or a figure stated in its text), as printed, with where
+    it was read: the capture, its bytes' sha256, the page (PDF) or element path (HTML, DOCX)."""
+
+    __tablename__ = "report_figure"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", index=True)
+    capture_id: int = Field(foreign_key="capture.id", index=True)
+    sha256: str = Field(max_length=64)
+    table: str = Field(max_length=32)        # table2 | table3 | table4 | text
+    row: str
+    column: str
+    value: Optional[float] = None
+    unit: str = Field(default="", max_length=16)
+    printed: str = ""
+    page: Optional[int] = None
+    path: Optional[str] = None
+    source: str = Field(default="table", max_length=8)
+    evidence: str = ""
+    extractor_version: str = Field(max_length=32)
+    extracted_at: datetime = _ts(default_factory=utcnow)

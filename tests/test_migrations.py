@@ -17,7 +17,8 @@ from storage import db
 from storage.catalogue import Catalogue
 
 TABLES = {"site", "crawl_run", "report", "blob", "capture", "url_state", "change", "coverage_mark",
-          "owed_file", "site_lease", "publisher", "publisher_alias", "publisher_action"}
+          "owed_file", "site_lease", "publisher", "publisher_alias", "publisher_action",
+          "figure_extraction", "report_figure"}
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
@@ -110,3 +111,26 @@ def _cfg() -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(db.MIGRATIONS))
     return cfg
+
+
+def test_figures_migration_downgrades_and_upgrades_with_rows_present(url):
+    """0005 (figure_extraction, report_figure) goes down to 0004 with a reading on record, and up again."""
+    cat = Catalogue.open(url)
+    try:
+        cat.upsert_site(site_id="x", agency="某市人民政府")
+        cat.record_blob(sha256="a" * 64, size=3, storage_key="sha256/aa/aa/" + "a" * 64)
+        rid, _ = cat.upsert_report(site_id="x", agency="某市人民政府", year=2023, title="t", url="http://x/r.pdf")
+        cap = cat.add_capture(site_id="x", report_id=rid, url="http://x/r.pdf", sha256="a" * 64, size=3,
+                              storage_key="sha256/aa/aa/" + "a" * 64, kind="attachment", is_report=True)
+        assert cat.record_extraction(capture_id=cap, version="t1", format="pdf", figures=[
+            {"table": "table3", "row": "一、本年新收", "column": "总计", "value": 5, "unit": "件", "printed": "5",
+             "page": 2, "source": "table", "evidence": "5"}], checks=[]) == "extracted"
+        _alembic(cat.engine, command.downgrade, "0004")
+        tables, revision = _state(cat.engine)
+        assert revision == "0004" and not ({"figure_extraction", "report_figure"} & tables)
+        assert "report" in tables and "capture" in tables
+        _alembic(cat.engine, command.upgrade, "head")
+        assert _state(cat.engine)[1] == _head() and _drift(cat.engine) == []
+        assert cat.figures_for_report(report_id=rid) == []
+    finally:
+        cat.close()
