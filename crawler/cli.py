@@ -421,11 +421,12 @@ def demo(size: str = typer.Option("tiny", "--size", help="tiny | small"),
 
 
 def _register_command_groups() -> None:
-    from crawler import cli_publishers, cli_scale, cli_web
+    from crawler import cli_publishers, cli_scale, cli_stats, cli_web
 
     cli_web.register(app)
     cli_scale.register(app)
     cli_publishers.register(app)
+    cli_stats.register(app)
 
 
 _register_command_groups()
