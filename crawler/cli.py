@@ -111,6 +111,10 @@ def crawl(
     allow: list[str] = typer.Option(None, "--allow", help="Allowed host (host or host:port), repeatable"),
     site_id: Optional[str] = typer.Option(None, "--id", help="Site id of an ad hoc crawl "
                                           "(default: from the start URL's host and path)"),
+    kind: str = typer.Option("department", "--kind", metavar="KIND",
+                             help="government | department: the ad hoc site's kind (decides report deadlines)"),
+    first_year: Optional[int] = typer.Option(None, "--first-year", metavar="YEAR",
+                                             help="First report year the ad hoc site owes (default 2008)"),
     render: Optional[str] = typer.Option(None, "--render", help="auto | never | always (overrides sites)"),
     proxy: Optional[str] = typer.Option(None, "--proxy", help="HTTP proxy for every request"),
     max_pages: Optional[int] = typer.Option(None, "--max-pages", help="Page budget per site"),
@@ -134,9 +138,12 @@ def crawl(
         if not agency:
             err.print("--start-url needs --agency NAME")
             raise typer.Exit(EXIT_USAGE)
+        if kind not in ("government", "department"):
+            err.print(f"--kind: {kind!r} is not government or department")
+            raise typer.Exit(EXIT_USAGE)
         try:
             sites = [adhoc_site(start_url=start_url, agency=agency, allow=allow or None, render=render or "auto",
-                                site_id=site_id)]
+                                site_id=site_id, kind=kind, first_year=first_year)]
         except ConfigError as exc:
             _config_error(exc)
         sites = with_max_pages(sites, max_pages)
@@ -421,12 +428,13 @@ def demo(size: str = typer.Option("tiny", "--size", help="tiny | small"),
 
 
 def _register_command_groups() -> None:
-    from crawler import cli_publishers, cli_scale, cli_stats, cli_web
+    from crawler import cli_publishers, cli_scale, cli_sites, cli_stats, cli_web
 
     cli_web.register(app)
     cli_scale.register(app)
     cli_publishers.register(app)
     cli_stats.register(app)
+    cli_sites.register(sites_app)
 
 
 _register_command_groups()

@@ -3,7 +3,10 @@
 Due means: the site has a cron `schedule` and its cron fired since the last run started (or it
 never ran). A run that died or failed is tried again once `retry_after` has passed, without
 waiting for the next fire. All state is in the catalogue, so a restarted scheduler carries on
-where it was. Cron times are UTC.
+where it was. A schedule is read in its site's `timezone` (default Asia/Shanghai: the portals
+and their people are in UTC+8); the zone goes into each run's stats (`nianbao/schedule/timezone`,
+set by `RunTimezone`), so a run row says in which zone its schedule fired. The stats JSON rather
+than a catalogue column: no migration for a value only people read.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
@@ -31,7 +35,8 @@ class LastRun:
 
 
 def is_due(schedule: str | None, last: LastRun | None, now: datetime, *,
-           retry_after: timedelta = RETRY_AFTER) -> bool:
+           retry_after: timedelta = RETRY_AFTER, tz: str = "UTC") -> bool:
+    """Whether a site is due at `now`, its cron read in the zone `tz` (a site passes its own)."""
     if not schedule:
         return False
     if last is None:
@@ -42,8 +47,9 @@ def is_due(schedule: str | None, last: LastRun | None, now: datetime, *,
     # fire of a weekly schedule: the retry fetches what is owed first.
     if (last.outcome in ("failed", "interrupted") or last.owed) and now - last.started_at >= retry_after:
         return True
-    fired = croniter(schedule, now).get_prev(datetime)
-    return last.started_at < fired
+    fired = croniter(schedule, now.astimezone(ZoneInfo(tz))).get_prev(datetime)
+    started = last.started_at if last.started_at.tzinfo else last.started_at.replace(tzinfo=timezone.utc)
+    return started < fired
 
 
 def last_runs(catalogue_url: str) -> dict[str, LastRun]:
@@ -59,7 +65,27 @@ def last_runs(catalogue_url: str) -> dict[str, LastRun]:
 def due_sites(sites: list[SiteConfig], *, catalogue_url: str, now: datetime | None = None) -> list[SiteConfig]:
     now = now or datetime.now(timezone.utc)
     last = last_runs(catalogue_url)
-    return [s for s in sites if is_due(s.schedule, last.get(s.id), now)]
+    return [s for s in sites if is_due(s.schedule, last.get(s.id), now, tz=s.timezone)]
+
+
+class RunTimezone:
+    """Scrapy extension: the site's schedule zone into the run's stats, which the run row keeps."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        from scrapy import signals
+
+        ext = cls(crawler)
+        crawler.signals.connect(ext.opened, signal=signals.spider_opened)
+        return ext
+
+    def opened(self, spider) -> None:
+        site = getattr(spider, "site", None)
+        if site is not None:
+            self.crawler.stats.set_value("nianbao/schedule/timezone", site.timezone)
 
 
 class Scheduler:

@@ -55,6 +55,7 @@ ITEM_PIPELINES = {
 NIANBAO_ARCHIVE_PROCESSES = 1
 EXTENSIONS = {
     "crawler.progress.Progress": 500,
+    "crawler.schedule.RunTimezone": 510,     # the schedule's zone kept with the run
 }
 
 # Rendering through scrapy-playwright with the OS Chromium, for `scrapy crawl` as for `nianbao crawl`

@@ -37,8 +37,8 @@ class Strict(BaseModel):
 
 
 class Region(Strict):
-    name: str = Field(description="Region name, e.g. 江苏省苏州市太仓市")
-    code: str | None = Field(default=None, description="6-digit administrative division code")
+    name: str = Field(description="region name, e.g. 江苏省苏州市太仓市")
+    code: str | None = Field(default=None, description="6-digit administrative division code (GB/T 2260)")
 
     @field_validator("code")
     @classmethod
@@ -59,6 +59,9 @@ class Budget(Strict):
     max_list_pages: int = Field(default=300, ge=1, description="pagination pages followed per list")
     widen_pages: int = Field(default=300, ge=0, le=100_000,
                              description="requests per widening stage when a walk yields too few reports (0: never widen)")
+    max_browser_requests: int = Field(default=3000, ge=0, le=1_000_000,
+                                      description="requests Chromium may send to the portal per run (XHR, "
+                                      "scripts, requisites, navigations not already fetched); beyond: refused")
 
 
 class Revisit(Strict):
@@ -67,10 +70,14 @@ class Revisit(Strict):
                             description="wait after a check before the next; 0: revalidate on every run")
     max_days: float = Field(default=30.0, ge=0, le=3650,
                             description="longest wait, reached by doubling after each unchanged check")
+    list_tail_days: float = Field(default=7.0, ge=0, le=3650,
+                                  description="a list's further pages, once an earlier page holds only known "
+                                  "items, are read again after this many days (0: whole lists every run)")
 
 
 class Hints(Strict):
-    cms: CmsFamily | None = None
+    cms: CmsFamily | None = Field(default=None, description="the portal's CMS family, when known "
+                                  "(`sites add` writes the one it saw)")
     list_patterns: list[str] = Field(default_factory=list, description="regexes of list-page URLs")
     article_patterns: list[str] = Field(default_factory=list, description="regexes of article URLs")
     directory: bool = Field(default=False, description="a disclosure platform hosting many departments: "
@@ -89,29 +96,43 @@ class Hints(Strict):
 
 class Verification(Strict):
     verified: bool = Field(default=False, description="checked against the live site by a person")
-    checked_on: str | None = None
-    note: str | None = None
+    checked_on: str | None = Field(default=None, description="date of that check, YYYY-MM-DD")
+    note: str | None = Field(default=None, description="what was checked, or why not")
+    discovered: str | None = Field(default=None, description="date `nianbao sites add` wrote this file from a "
+                                   "discovery crawl: discovered, not checked by a person")
 
 
 class SiteConfig(Strict):
-    id: str
-    agency: str
-    kind: AgencyKind = "department"
-    region: Region | None = None
-    start_urls: list[str] = Field(min_length=1)
+    id: str = Field(description="site id: lowercase letters, digits, '-', '_'; the file is named after it")
+    agency: str = Field(description="the publisher whose portal this is, as it names itself (某市人民政府)")
+    kind: AgencyKind = Field(default="department", description="government (人民政府: reports due 31 March) "
+                             "or department (31 January, from the 2019 report on; 31 March before)")
+    region: Region | None = Field(default=None, description="where the agency is: {name, code}")
+    start_urls: list[str] = Field(min_length=1, description="where the walk starts (http or https)")
     allowed_hosts: list[str] = Field(default_factory=list,
                                      description="host, host:port, or .domain for subdomains; default: start URL hosts")
-    render: RenderMode = "auto"
+    render: RenderMode = Field(default="auto", description="auto (Chromium only where a page needs it), "
+                               "never, always")
+    # Replay fidelity against politeness: a rendered page's images, fonts, media and stylesheets
+    # are not asked for unless this is on; then each is fetched once per run (crawler/browsergate.py).
+    requisites: bool = Field(default=False, description="when rendering, fetch page requisites (images, "
+                             "fonts, media, stylesheets), each once per run, and archive them")
     # An intranet mirror or a portal behind split DNS answers from 10.x: the operator says so here;
     # otherwise internal addresses are refused unless allowed_hosts names them (crawler/scope.py).
     allow_private: bool = Field(default=False, description="may fetch loopback/private/link-local addresses")
-    schedule: str | None = Field(default=None, description="cron expression, e.g. '0 3 * * 1'")
-    politeness: Politeness = Field(default_factory=Politeness)
-    budget: Budget = Field(default_factory=Budget)
-    revisit: Revisit = Field(default_factory=Revisit)
-    hints: Hints = Field(default_factory=Hints)
-    first_year: int = Field(default=2008, ge=2008, le=2100)
-    verification: Verification = Field(default_factory=Verification)
+    schedule: str | None = Field(default=None, description="cron expression, e.g. '0 3 * * 1', read in `timezone`")
+    timezone: str = Field(default="Asia/Shanghai", description="IANA time zone the schedule is read in; "
+                          "recorded with each run")
+    politeness: Politeness = Field(default_factory=Politeness, description="how hard one host is asked")
+    budget: Budget = Field(default_factory=Budget, description="how far one run goes")
+    revisit: Revisit = Field(default_factory=Revisit, description="when archived report pages and files are "
+                             "asked for again")
+    hints: Hints = Field(default_factory=Hints, description="what is known of the portal's make, for the people "
+                         "who maintain the file: validated, not read by the crawl, which recognises each page itself")
+    first_year: int = Field(default=2008, ge=2008, le=2100,
+                            description="the first year a report is expected (earlier years: blank in coverage)")
+    verification: Verification = Field(default_factory=Verification,
+                                       description="whether a person checked this file against the live site")
 
     @field_validator("id")
     @classmethod
@@ -143,6 +164,17 @@ class SiteConfig(Strict):
             if not _HOST_RE.fullmatch(host):
                 raise ValueError(f"{host!r} is not a host, host:port or .domain")
         return [h.lower() for h in v]
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{v!r} is not an IANA time zone such as Asia/Shanghai or UTC") from None
+        return v
 
     @field_validator("schedule")
     @classmethod
@@ -265,11 +297,70 @@ def adhoc_id(start_url: str) -> str:
 
 def adhoc_site(*, start_url: str, agency: str, allow: list[str] | None = None,
                render: RenderMode = "auto", kind: AgencyKind = "department",
-               site_id: str | None = None) -> SiteConfig:
+               site_id: str | None = None, first_year: int | None = None) -> SiteConfig:
     """A site from the command line alone, with the same defaults as a file; its id is
     `site_id` (`--id`) when given, else adhoc_id(start_url)."""
     data = {"id": site_id or adhoc_id(start_url), "agency": agency, "kind": kind,
             "start_urls": [start_url], "render": render}
+    if first_year is not None:
+        data["first_year"] = first_year
     if allow:
         data["allowed_hosts"] = list(allow)
     return parse_site(data, source="command line")
+
+
+def site_schema() -> dict:
+    """The JSON Schema of a site file (for editors: yaml-language-server, VS Code)."""
+    schema = SiteConfig.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "nianbao site file"
+    return schema
+
+
+def option_rows(model: type[BaseModel] | None = None, prefix: str = "") -> list[tuple[str, str, str, str]]:
+    """(key, type, default, description) for every option of a site file, nested ones dotted
+    (budget.max_pages): the README's table is generated from this, and checked against it."""
+    import typing
+
+    rows = []
+    for name, info in (model or SiteConfig).model_fields.items():
+        key = prefix + name
+        ann = info.annotation
+        sub = next((a for a in (ann, *typing.get_args(ann)) if isinstance(a, type) and issubclass(a, BaseModel)),
+                   None)
+        if info.is_required():
+            default = "required"
+        elif info.default_factory is not None:
+            value = info.default_factory()
+            default = "" if isinstance(value, BaseModel) else json.dumps(value, ensure_ascii=False)
+        else:
+            default = json.dumps(info.default, ensure_ascii=False)
+        rows.append((key, _type_name(ann), default, info.description or ""))
+        if sub is not None:
+            rows.extend(option_rows(sub, key + "."))
+    return rows
+
+
+def _type_name(ann) -> str:
+    import typing
+
+    origin = typing.get_origin(ann)
+    if origin is Literal:
+        return " \\| ".join(str(a) for a in typing.get_args(ann))
+    args = [a for a in typing.get_args(ann) if a is not type(None)]
+    if origin is list:
+        return f"list of {_type_name(args[0])}"
+    if args and origin is not None:
+        return " or ".join(_type_name(a) for a in args)
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return "mapping"
+    return getattr(ann, "__name__", str(ann))
+
+
+def options_table() -> str:
+    """The Markdown table of every site-file option: its type, default and meaning."""
+    lines = ["| key | type | default | meaning |", "| --- | --- | --- | --- |"]
+    for key, kind, default, text in option_rows():
+        shown = "required" if default == "required" else f"`{default}`" if default else "(mapping)"
+        lines.append(f"| `{key}` | {kind} | {shown} | {text} |")
+    return "\n".join(lines) + "\n"
