@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from crawler.coverage_format import as_dict
-from crawler.web import data, inputs, security
+from crawler.web import data, inputs, security, stats
 from crawler.web.app import stream_capture
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -54,7 +54,25 @@ def reports(request: Request, site: inputs.SiteFilter = None, year: inputs.Optio
         if c.report_id in ids:
             caps.setdefault(c.report_id, []).append(c)
     publishers = {p.id: p for p in cat.publishers(include_merged=True)}
-    return [data.report_dict(r, caps.get(r.id, []), publishers.get(r.publisher_id)) for r in rows]
+    figures = cat.figure_summaries()
+    rows = [data.report_dict(r, caps.get(r.id, []), publishers.get(r.publisher_id)) for r in rows]
+    for row in rows:   # its statistics in short; None when no file of it was read (nianbao stats extract)
+        got = figures.get(row["id"])
+        row["figures"] = dict(got, url=f"/api/reports/{row['id']}/figures") if got else None
+    return rows
+
+
+@router.get("/reports/{report_id}/figures", summary="A report's statistics with provenance and checks")
+def report_figures(request: Request, report_id: stats.ReportId):
+    """Every figure of the report's current files (table, row, column, value, unit, as printed),
+    where it was read (capture id, sha256, page or element path, extractor version), and each
+    file's reading: format, layout, status, the checks (failed ones named on their cells too) and
+    problems. `nianbao stats extract` makes them."""
+    cat = _ctx(request).catalogue
+    report = cat.report(report_id=report_id)
+    if report is None:
+        raise HTTPException(404, f"no report {report_id}")
+    return stats.report_figures(cat, report)
 
 
 @router.get("/captures/{capture_id}", summary="Capture metadata and provenance")

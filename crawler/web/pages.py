@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from crawler import heatmap
 from crawler.coverage import STATES
-from crawler.web import data, inputs, security
+from crawler.web import data, inputs, security, stats
 from crawler.web.app import HERE, stream_capture
 
 router = APIRouter(include_in_schema=False)
@@ -32,14 +32,20 @@ def _page(request: Request, template: str, **context) -> HTMLResponse:
 
 
 @router.get("/", response_class=HTMLResponse)
-def heatmap_page(request: Request, region: inputs.RegionFilter = "", site: inputs.SiteFilter = ""):
+def heatmap_page(request: Request, region: inputs.RegionFilter = "", site: inputs.SiteFilter = "",
+                 figure: Annotated[str, Query(max_length=stats.CELL_MAX)] = ""):
+    """figure: a cell ("table3/一、本年新收/总计"): each year's cell shows that figure of its
+    reports and is shaded by it (light to dark blue, by value / the largest shown); a year whose
+    reports have no such figure keeps its state's colour."""
     ctx = _ctx(request)
     inputs.known_site(ctx.catalogue, site)
     region, site = region or "", site or ""
     cov = data.coverage(ctx, region=region, site_id=site)
     sites = ctx.catalogue.sites()
+    shaded = stats.shaded_cells(ctx.catalogue, cov, figure) if figure else {}
     return _page(request, "coverage.html", cov=cov, totals=cov.totals(), gaps=cov.gaps(), sites=sites,
-                 region=region, site=site, svg_query=urlencode({"region": region, "site": site}))
+                 region=region, site=site, svg_query=urlencode({"region": region, "site": site}),
+                 figure=figure, shaded=shaded)
 
 
 @router.get("/coverage.svg")
@@ -73,6 +79,21 @@ def capture_page(request: Request, capture_id: inputs.CaptureId):
     return _page(request, "capture.html", cap=cap, kids=kids, parent=parent, report=report, run=run,
                  screenshot=screenshot, name=security.download_name(cap),
                  headers=sorted((cap.headers or {}).items()))
+
+
+@router.get("/reports/{report_id}", response_class=HTMLResponse)
+def report_page(request: Request, report_id: stats.ReportId):
+    """A report's statistics laid out as its tables, beside links to the files they were read
+    from; cells in a failed check marked."""
+    ctx = _ctx(request)
+    report = ctx.catalogue.report(report_id=report_id)
+    if report is None:
+        raise HTTPException(404, f"no report {report_id}")
+    got = stats.report_figures(ctx.catalogue, report)
+    caps = [c for c in ctx.catalogue.captures(report_id=report.id) if c.parent_id is None]
+    return _page(request, "report.html", report=report, readings=got["readings"], captures=caps,
+                 tables=stats.figure_tables(got["figures"]),
+                 text_figures=[f for f in got["figures"] if f["source"] == "text"])
 
 
 @router.get("/captures/{capture_id}/raw")
