@@ -43,10 +43,17 @@ def create_app(*, catalogue=None, store=None, catalogue_url: str | None = None,
         store = open_store(env.store_url(store_url))
     if token is _UNSET:
         token = env.api_token()
-    app = FastAPI(title="nianbao", version="1",
+    # The docs pages are served from packaged assets (offline_docs): FastAPI's own pull theirs
+    # from a CDN, and an archive's machine is often offline.
+    app = FastAPI(title="nianbao", version="1", docs_url=None, redoc_url=None,
                   description="Archive of 政府信息公开工作年度报告: coverage, captures, and a change feed for parsers.")
     app.state.ctx = Context(catalogue=catalogue, store=store, token=token, today=today, sites_dir=sites_dir)
+    # Named on every page: after `nianbao demo` the archive open in the browser must say which it is.
+    app.state.archive = {"catalogue": getattr(catalogue, "url", None) or str(catalogue),
+                         "store": getattr(store, "url", None) or str(store)}
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    offline_docs(app)
+    error_pages(app)
 
     from crawler.web import api, pages, publishers
     app.include_router(api.router)
@@ -54,6 +61,70 @@ def create_app(*, catalogue=None, store=None, catalogue_url: str | None = None,
     app.include_router(pages.router)
     app.include_router(publishers.router)
     return app
+
+
+def offline_docs(app: FastAPI) -> None:
+    """/docs (Swagger UI) and /redoc from the assets the fastapi-offline package ships (MIT), under
+    /apidocs: no request leaves the machine, and the page works with no network."""
+    import fastapi_offline
+    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+
+    assets = Path(fastapi_offline.__file__).parent / "static"
+    app.mount("/apidocs", StaticFiles(directory=assets), name="apidocs")
+
+    @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
+    def swagger_ui():
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title="nianbao API",
+                                   swagger_js_url="/apidocs/swagger-ui-bundle.js",
+                                   swagger_css_url="/apidocs/swagger-ui.css",
+                                   swagger_favicon_url="/apidocs/favicon.png")
+
+    @app.get("/redoc", include_in_schema=False, response_class=HTMLResponse)
+    def redoc():
+        return get_redoc_html(openapi_url=app.openapi_url, title="nianbao API",
+                              redoc_js_url="/apidocs/redoc.standalone.js",
+                              redoc_favicon_url="/apidocs/favicon.png", with_google_fonts=False)
+
+
+def wants_html(request) -> bool:
+    """A person at a browser or a form, not a client of the JSON API: an HTML form post, or a
+    page (not /api/) asked for by something that accepts HTML."""
+    if request.url.path.startswith("/api/") or request.url.path == "/openapi.json":
+        return False
+    ctype = request.headers.get("content-type", "")
+    if request.method == "POST" and ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        return True
+    return "text/html" in request.headers.get("accept", "")
+
+
+def error_pages(app: FastAPI) -> None:
+    """Errors as pages for people (a wrong token, a bad form field, an unknown agency), as JSON
+    for the API and for clients that ask for no HTML."""
+    from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    def page(request, status: int, message: str):
+        from crawler.web.pages import templates
+
+        return templates.TemplateResponse(request, "error.html", {"status": status, "message": message,
+                                                                  "writable": bool(request.app.state.ctx.token)},
+                                          status_code=status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request, exc):
+        if wants_html(request):
+            return page(request, exc.status_code, str(exc.detail))
+        return await http_exception_handler(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request, exc):
+        if wants_html(request):
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'request'}: {e['msg']}"
+                                 for e in exc.errors())
+            return page(request, 422, problems)
+        return await request_validation_exception_handler(request, exc)
 
 
 def stream_capture(ctx: Context, cap, *, inline: bool = False) -> StreamingResponse:
