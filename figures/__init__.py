@@ -47,7 +47,7 @@ class Extraction:
 def extract(data: bytes, *, content_type: str | None = None, filename: str | None = None,
             year: int | None = None) -> Extraction:
     """Every figure the file states, its checks and what could not be read. Never raises."""
-    from figures.extract import run
+    from figures.dispatch import run
     try:
         return run(data, content_type=content_type, filename=filename, year=year)
     except Exception as exc:  # noqa: BLE001 - a pure reader of hostile bytes answers, it does not raise
