@@ -121,6 +121,15 @@ def mark_na(
         # Marks are keyed by name: a typo would silently mark nothing.
         err.print(f"unknown agency {agency!r} (not a site's agency nor found in any report)")
         raise typer.Exit(EXIT_USAGE)
+    if not clear:
+        from fastapi import HTTPException
+
+        from crawler.web.inputs import known_cell
+        try:
+            known_cell(cat, agency, year)
+        except HTTPException as exc:
+            err.print(exc.detail, highlight=False)
+            raise typer.Exit(EXIT_USAGE) from None
     if clear:
         removed = cat.clear_coverage_mark(agency=agency, year=year)
         out.print(f"{'cleared' if removed else 'no mark for'} {agency} {year}")

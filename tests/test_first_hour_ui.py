@@ -135,3 +135,102 @@ def test_demo_world_covers_every_year_due_today():
     # and a default world is the one the benchmarks and other tests were written against
     import simulator
     assert max(t.year for t in simulator.World(seed=0, size="tiny").truth) == 2024
+
+
+# --- the web UI (point 8) -------------------------------------------------------------------------
+
+TOKEN = "first hour token"
+AGENCY = "江阴区科学技术局"
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory):
+    import httpx
+
+    from crawler.web import create_app
+    from storage.catalogue import Catalogue
+    from storage.objects import open_store
+    from tests.web_server import running
+
+    tmp = tmp_path_factory.mktemp("first-hour-web")
+    store = open_store(str(tmp / "objects"))
+    cat = Catalogue.open(f"sqlite:///{tmp / 'catalogue.sqlite'}")
+    cat.upsert_site(site_id="jiangyin-kjj", agency=AGENCY, first_year=2015)
+    cat.upsert_report(site_id="jiangyin-kjj", agency=AGENCY, year=2022, title="2022年报",
+                      url="http://kjj.jiangyin.gov.cn/2022.html", seen_at=None)
+    app = create_app(catalogue=cat, store=store, token=TOKEN, today=TODAY)
+    with running(app) as url, httpx.Client(base_url=url, trust_env=False, timeout=30) as client:
+        yield client, cat, store
+    cat.close()
+
+
+BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+
+
+def test_api_docs_are_served_from_local_assets(web):
+    client, _, _ = web
+    for path in ("/docs", "/redoc"):
+        page = client.get(path)
+        assert page.status_code == 200
+        assert not re.search(r"(?:src|href)=[\"']?(?:https?:)?//", page.text), page.text   # nothing external
+        assets = re.findall(r"(?:src|href)=[\"'](/(?:static|apidocs)/[^\"']+)", page.text)
+        assert any(a.endswith(".js") for a in assets), page.text
+        for asset in assets:
+            got = client.get(asset)
+            assert got.status_code == 200 and len(got.content) > 1000, asset
+    assert client.get("/openapi.json").json()["info"]["title"] == "nianbao"
+
+
+@pytest.mark.parametrize("path", ["/", "/runs", "/agency?site=jiangyin-kjj&name=" + AGENCY])
+def test_every_page_names_the_archive(web, path):
+    client, cat, store = web
+    page = client.get(path, headers=BROWSER)
+    assert page.status_code == 200
+    assert cat.url in page.text and store.url in page.text
+
+
+def test_wrong_token_on_a_form_is_an_html_page(web):
+    client, cat, _ = web
+    form = {"agency": AGENCY, "year": "2016", "who": "档案员", "why": "机构尚未设立", "token": "wrong",
+            "site": "jiangyin-kjj"}
+    r = client.post("/marks", data=form, headers=BROWSER, follow_redirects=False)
+    assert r.status_code == 403
+    assert r.headers["content-type"].startswith("text/html")
+    assert "token" in r.text and "<h1" in r.text and cat.url in r.text
+    bad = client.post("/marks", data={**form, "token": TOKEN, "year": "abc"}, follow_redirects=False)
+    assert bad.status_code == 422 and bad.headers["content-type"].startswith("text/html")
+    # the JSON API keeps JSON errors
+    api = client.post("/api/marks", json={k: form[k] for k in ("agency", "who", "why")} | {"year": 2016},
+                      headers={"X-Nianbao-Token": "wrong"})
+    assert api.status_code == 403 and api.json()["detail"]
+    assert cat.coverage_marks() == []
+
+
+@pytest.mark.parametrize("agency,year,why", [
+    ("不存在的机关", 2016, "no agency"),
+    (AGENCY, 2010, "2010"),          # before the site's first year: no such cell
+    (AGENCY, 2030, "2030"),          # after today's year
+])
+def test_mark_not_applicable_refuses_what_does_not_exist(web, agency, year, why):
+    client, cat, _ = web
+    form = {"agency": agency, "year": str(year), "who": "档案员", "why": "x", "token": TOKEN, "site": "jiangyin-kjj"}
+    r = client.post("/marks", data=form, headers=BROWSER, follow_redirects=False)
+    assert r.status_code == 422 and why in r.text, r.text[-500:]
+    api = client.post("/api/marks", json={"agency": agency, "year": year, "who": "a", "why": "b"},
+                      headers={"X-Nianbao-Token": TOKEN})
+    assert api.status_code == 422 and why in api.json()["detail"]
+    assert cat.coverage_marks() == []
+    ok = client.post("/marks", data={**form, "agency": AGENCY, "year": "2016"}, follow_redirects=False)
+    assert ok.status_code == 303
+    assert cat.clear_coverage_mark(agency=AGENCY, year=2016)
+
+
+def test_mark_na_cli_refuses_a_year_with_no_cell(web):
+    from typer.testing import CliRunner
+
+    from crawler.cli import app
+
+    _, cat, _ = web
+    r = CliRunner().invoke(app, ["mark-na", AGENCY, "2009", "--who", "a", "--why", "b", "--catalogue", cat.url])
+    assert r.exit_code == 2 and "2009" in r.output
+    assert cat.coverage_marks() == []

@@ -119,6 +119,7 @@ class MarkIn(BaseModel):
 def mark_na(request: Request, mark: MarkIn):
     security.require_token(request)
     inputs.known_agency(_ctx(request).catalogue, mark.agency, status=422)
+    inputs.known_cell(_ctx(request).catalogue, mark.agency, mark.year, today=_ctx(request).today)
     _ctx(request).catalogue.set_coverage_mark(agency=mark.agency, year=mark.year, who=mark.who, why=mark.why)
     return {"ok": True, **mark.model_dump()}
 

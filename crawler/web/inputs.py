@@ -87,6 +87,22 @@ def known_agency(catalogue, agency: str | None, *, status: int = 404) -> str | N
     return agency or None
 
 
+def known_cell(catalogue, agency: str, year: int, *, today=None, status: int = 422) -> None:
+    """An archivist's mark must land on a cell the matrix has: an agency it has a row for, and a
+    year in that row (from the site's first year to today's), or it would mark nothing anyone sees."""
+    from crawler.coverage import from_catalogue
+
+    rows = from_catalogue(catalogue, today=today).rows
+    row = next((r for r in rows if agency == r.agency or agency in r.names), None)
+    if row is None:
+        raise bad(f"no agency {agency!r} in the coverage matrix (not a site's agency nor found in any report)",
+                  status)
+    if year not in row.cells:
+        years = sorted(row.cells)
+        span = f"{years[0]}–{years[-1]}" if years else "no years"
+        raise bad(f"{agency} has no {year} in the coverage matrix (its years: {span})", status)
+
+
 # --- the registry of publishers (crawler/web/publishers.py) ------------------------------
 
 PublisherId = Annotated[int, Path(ge=1, le=MAX_ID, description="A publisher id")]

@@ -133,6 +133,7 @@ async def mark_form(request: Request):
         await run_in_threadpool(ctx.catalogue.clear_coverage_mark, agency=agency, year=year)
     else:
         await run_in_threadpool(inputs.known_agency, ctx.catalogue, agency, status=422)
+        await run_in_threadpool(inputs.known_cell, ctx.catalogue, agency, year, today=ctx.today)
         await run_in_threadpool(ctx.catalogue.set_coverage_mark, agency=agency, year=year, who=who,
                                 why=why)
     back = "/agency?" + urlencode({"site": site, "name": agency}) if site else "/"
