@@ -123,10 +123,13 @@ class FigureArchive:
         or later. One capture per report and bytes: its first."""
         def fn(s: Session):
             first, _current = self._readings(s, site_id=site_id)
-            done = self._latest_extractions(s)
+            # Only ids and versions: the checks of every reading stay in the database.
+            done = dict((cid, v) for cid, v in s.execute(
+                sa.select(FigureExtraction.capture_id, FigureExtraction.extractor_version)
+                .order_by(FigureExtraction.id)))
             wanted = [c.id for c in first.values()
                       if (since is None or c.fetched_at >= since)
-                      and (all or c.id not in done or done[c.id].extractor_version != version)]
+                      and (all or done.get(c.id) != version)]
             if not wanted:
                 return []
             out = []
@@ -200,6 +203,10 @@ class FigureArchive:
 
     # --- reading them back ------------------------------------------------------------
 
+    def report(self, *, report_id: int) -> Report | None:
+        """One report row (the report page of the UI shows its figures)."""
+        return self._read("report", lambda s: s.get(Report, report_id))
+
     def figures_for_report(self, *, report_id: int) -> list[dict]:
         """The figures of the report's current files, in the order they were read."""
         def fn(s: Session) -> list[dict]:
@@ -240,7 +247,7 @@ class FigureArchive:
         return self._read("figure_summaries", fn)
 
     def figure_rows(self, *, year: int | None = None, region: str | None = None,
-                    site_id: str | None = None) -> list[dict]:
+                    site_id: str | None = None, cell: str | None = None) -> list[dict]:
         """One dict per report and cell of the current files, for export: who published it (publisher,
         its id and region code), the report (year, site, URL), the cell as printed, where it was read
         (capture, sha256, page or path, extractor version), and the checks: those the cell takes
@@ -258,6 +265,10 @@ class FigureArchive:
                 stmt = stmt.where(Report.year == year)
             if site_id is not None:
                 stmt = stmt.where(Report.site_id == site_id)
+            if cell is not None:    # one cell of every report: coverage shaded by a figure
+                table, row, column = split_cell(cell)
+                stmt = stmt.where(ReportFigure.table == table, ReportFigure.row == row,
+                                  ReportFigure.column == column)
             rows = []
             for fig, rep, site, file_url in s.execute(stmt):
                 if fig.capture_id not in current:
@@ -298,3 +309,10 @@ def _extraction_dict(e: FigureExtraction) -> dict:
             "format": e.format, "layout": e.layout, "status": e.status, "figures": e.figures,
             "failed_checks": e.failed_checks, "checks": e.checks or [], "problems": e.problems or [],
             "extracted_at": e.extracted_at}
+
+
+def split_cell(cell: str) -> tuple[str, str, str]:
+    """"table3/（三）不予公开/1.属于国家秘密/自然人" -> (table, row, column): a row key may hold "/"."""
+    table, _, rest = cell.partition("/")
+    row, _, column = rest.rpartition("/")
+    return table, row, column
