@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 PYWB_VENV ?= .venv-pywb
 PYWB_STAMP := $(PYWB_VENV)/.installed-stamp
 
-.PHONY: install run test demo bench services clean
+.PHONY: install run test demo bench services browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,9 +22,18 @@ $(PYWB_STAMP):
 	$(PYWB_VENV)/bin/pip install -q 'pywb>=2.8,<2.11'
 	touch $(PYWB_STAMP)
 
-# Harvest every site in sites/ into ./data (SQLite catalogue + filesystem store).
-run: install
-	$(BIN)/nianbao crawl --all
+# Harvest every site in sites/ into ./data (SQLite catalogue + filesystem store). Offline (no
+# host resolves: nianbao's exit 7) the summary says so and make adds no error line of its own;
+# any other failure keeps nianbao's exit code (README "Exit codes").
+run: install browser
+	@rc=0; $(BIN)/nianbao crawl --all || rc=$$?; \
+	if [ $$rc -eq 7 ]; then echo "make run: offline, nothing harvested (nianbao exit 7); run it again with network access"; exit 0; fi; \
+	exit $$rc
+
+# Chromium and a CJK font (fonts-noto-cjk), as `make test` and docker/Dockerfile install them:
+# without the font every Chinese character of an archived screenshot is a box.
+browser:
+	./scripts/services.sh --browser-only
 
 demo: install
 	$(BIN)/nianbao demo

@@ -176,7 +176,7 @@ def require(console=None, **needs: Any) -> None:
     for problem in found:
         line = f"settings error: {problem}"
         if console is not None:
-            console.print(line, highlight=False, markup=False)
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
         else:
             import sys
             print(line, file=sys.stderr)

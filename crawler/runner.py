@@ -23,6 +23,8 @@ from crawler.siteconfig import SiteConfig
 
 @dataclass
 class SiteSummary:
+    """A site's run as the summary prints it; the counts are crawler/counts.py's, read from
+    the run's catalogue row when there is one (the numbers `nianbao runs` shows)."""
     site_id: str
     outcome: str
     pages: int = 0
@@ -32,10 +34,22 @@ class SiteSummary:
     run_id: int | None = None
     finish_reason: str | None = None
     owed: int = 0               # files of the site still owed when the run ended
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    not_due: int = 0
+    removed: int = 0
+    hosts: dict[str, list[str]] = field(default_factory=dict)   # error kind -> hosts it hit
 
     @property
     def error_count(self) -> int:
         return sum(self.errors.values())
+
+
+# A site's delay is a floor: Scrapy varies each wait by ±JITTER around the slot's delay, so the
+# slot's delay is set that much above the site's (waits fall between 1 and 1.5 times the site's).
+# Regular intervals are what bot detectors look for; shorter ones are what the site asked us not to do.
+JITTER = 0.2
 
 
 def download_slots(sites: list[SiteConfig]) -> dict[str, dict]:
@@ -44,8 +58,8 @@ def download_slots(sites: list[SiteConfig]) -> dict[str, dict]:
     for site in sites:
         for entry in site.allowed_hosts:
             host = entry.lstrip("*").lstrip(".").rsplit(":", 1)[0] if ":" in entry else entry.lstrip("*.")
-            slots[host] = {"concurrency": site.politeness.concurrency, "delay": site.politeness.delay,
-                           "jitter": 0.5}
+            slots[host] = {"concurrency": site.politeness.concurrency,
+                           "delay": site.politeness.delay / (1 - JITTER), "jitter": JITTER}
     return slots
 
 
@@ -81,13 +95,40 @@ def build_settings(sites: list[SiteConfig], *, store: str | None = None, catalog
     return settings
 
 
-def summarise(site_id: str, stats: dict) -> SiteSummary:
+def summarise(site_id: str, stats: dict, run=None) -> SiteSummary:
+    """The summary of a site's crawl: from its catalogue row `run` when there is one (the same
+    counts as `nianbao runs`), else from the crawl's stats (a run that never started)."""
     snap = snapshot(stats)
     errors = {k.split("/", 2)[2]: v for k, v in stats.items() if k.startswith("nianbao/error/")}
     outcome = stats.get("nianbao/outcome") or ("failed" if stats.get("nianbao/fatal") else "unknown")
-    return SiteSummary(site_id=site_id, outcome=outcome, pages=snap["pages"], reports=snap["reports"],
-                       files=snap["files"], errors=errors, run_id=stats.get("nianbao/run_id"),
-                       finish_reason=stats.get("finish_reason"), owed=stats.get("nianbao/owed", 0))
+    hosts = {k.split("/", 2)[2]: sorted(v) for k, v in stats.items()
+             if k.startswith("nianbao/error_hosts/") and isinstance(v, (list, set, tuple))}
+    summary = SiteSummary(site_id=site_id, outcome=outcome, pages=snap["pages"], reports=0,
+                          files=snap["files"], errors=errors, run_id=stats.get("nianbao/run_id"),
+                          finish_reason=stats.get("finish_reason"), owed=stats.get("nianbao/owed", 0),
+                          hosts=hosts)
+    if run is not None:
+        from crawler.counts import run_counts
+
+        for name, value in run_counts(run).items():
+            setattr(summary, name, value)
+    return summary
+
+
+def _run_rows(catalogue_url: str, run_ids: list) -> dict:
+    """The catalogue rows of a harvest's runs, by id ({} when the catalogue cannot say)."""
+    ids = {i for i in run_ids if i is not None}
+    if not ids:
+        return {}
+    try:
+        from storage.catalogue import Catalogue
+
+        cat = Catalogue.shared(catalogue_url)
+        # Newest first: this harvest's runs are among the latest, other crawls' beside them.
+        return {r.id: r for r in cat.runs(limit=len(ids) + 1_000) if r.id in ids}
+    except Exception as exc:   # the summary still prints, from the crawl's own stats
+        logging.getLogger(__name__).warning("run counts not read from the catalogue: %s", exc)
+        return {}
 
 
 # Allocations between young-generation collections (Python's default: 700).
@@ -148,4 +189,6 @@ def run_sites(sites: list[SiteConfig], **kwargs) -> list[SiteSummary]:
     from crawler.renditions import render_runs
     render_runs(settings["NIANBAO_CATALOGUE"], settings["NIANBAO_STORE"],
                 [c.stats.get_value("nianbao/run_id") for _, c in crawlers if c.stats])
-    return [summarise(site.id, crawler.stats.get_stats() if crawler.stats else {}) for site, crawler in crawlers]
+    all_stats = [(site, crawler.stats.get_stats() if crawler.stats else {}) for site, crawler in crawlers]
+    rows = _run_rows(settings["NIANBAO_CATALOGUE"], [stats.get("nianbao/run_id") for _, stats in all_stats])
+    return [summarise(site.id, stats, rows.get(stats.get("nianbao/run_id"))) for site, stats in all_stats]

@@ -31,6 +31,7 @@ REDIRECT_MAX_TIMES = 10
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+DNS_RETRY_TIMES = 1           # an unresolvable host: one more try, then none for that host this run
 
 # A report page repeated under tracking parameters is one URL to us.
 DUPEFILTER_CLASS = "scrapy.dupefilters.RFPDupeFilter"
@@ -46,6 +47,10 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.conditional.ConditionalMiddleware": 900,
     # Next to the downloader: records exchanges as the server sent them, redirects included.
     "crawler.warcmiddleware.WarcMiddleware": 950,
+    # Scrapy's retries, but a host that does not resolve is asked once more, not RETRY_TIMES
+    # more, and each failure's hosts are kept for the summary (crawler/retrying.py).
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.retrying.RetryMiddleware": 550,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.ArchivePipeline": 300,

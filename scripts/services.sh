@@ -14,9 +14,13 @@ if [ -n "$missing" ]; then
     echo "installing Debian $missing" >&2
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing) >/dev/null
   else
-    echo "warning: $missing missing and not root; browser tests will fail" >&2
+    echo "warning: $missing missing and not root (apt-get install $missing): browser tests will fail," \
+         "and crawls archive no screenshots" >&2
   fi
 fi
+
+# `make run` needs the browser and the font, not the test databases.
+[ "${1:-}" = "--browser-only" ] && exit 0
 
 if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
   if command -v pg_ctlcluster >/dev/null; then

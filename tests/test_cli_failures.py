@@ -40,18 +40,20 @@ def test_bad_site_dir_is_exit_3(tmp_path):
 
 def test_unusable_catalogue_is_one_line(tmp_path):
     proc = nianbao("runs", "--catalogue", "postgresql+psycopg://nobody@127.0.0.1:1/none")
-    assert proc.returncode == 1 and "catalogue" in proc.stderr and "Traceback" not in proc.stderr
+    # 6: environment/settings, found by the preflight (crawler/preflight.py)
+    assert proc.returncode == 6 and "catalogue" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
 
 
-def test_unusable_store_fails_the_site_cleanly(tmp_path):
+def test_unusable_store_is_refused_before_the_crawl(tmp_path):
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the store directory should be")
     proc = nianbao("crawl", "--start-url", "http://127.0.0.1:1/", "--agency", "某局",
                    "--catalogue", f"sqlite:///{tmp_path / 'c.sqlite'}", "--store", (blocker / "objects").as_uri(),
                    timeout=300)
-    assert proc.returncode == 1
-    assert "cannot archive" in proc.stderr
-    assert "failed" in proc.stdout and "Traceback" not in proc.stderr + proc.stdout
+    assert proc.returncode == 6
+    assert "settings error: store" in proc.stderr and "Not a directory" in proc.stderr
+    assert "Harvest summary" not in proc.stdout and "Traceback" not in proc.stderr + proc.stdout
 
 
 def test_bad_archive_processes_variable_is_exit_2(tmp_path):
