@@ -110,6 +110,12 @@ def test_extract_is_idempotent_and_a_new_version_rewrites_only_what_changed(arch
     assert new["capture_id"] == pdf_capture and new["sha256"] == pdf_sha and new["page"] >= 1
     assert new["extractor_version"] == figures.EXTRACTOR_VERSION and new["source"] == "table"
     assert {"table2", "table3", "table4"} <= {f["table"] for f in figs}
+    # Every cell of the hand-read rows the archive serves as the hand says (../shared/real-reports/truth.json).
+    truth = json.loads((REAL / "truth.json").read_text(encoding="utf-8"))["reports"][0]["table3"]
+    served = {f["cell"]: f["value"] for f in figs}
+    hand = {f"table3/{row}/{col}": v for row in ("一、本年新收", "二、上年结转", "（一）予以公开", "（二）部分公开", "（七）总计")
+            for col, v in truth[row].items()}
+    assert {k: served.get(k) for k in hand} == hand
     # The 2015 report: figures stated in sentences, the sentence kept.
     text_figs = cat.figures_for_report(report_id=ids["text"][0])
     assert {f["value"] for f in text_figs} >= {1974, 2} and all(f["source"] == "text" for f in text_figs)
@@ -239,11 +245,41 @@ def test_api_and_report_page_show_the_tables_and_failed_checks(archive, monkeypa
         assert 'data-figure=' not in c.get("/").text
 
 
-def test_inconsistent_simulated_report_is_flagged_not_corrected(tmp_path):
-    """A simulator report whose printed totals disagree: extracted as printed, flagged, exported with
-    the check it breaks (simulator.tables, when it is there)."""
+@pytest.mark.parametrize("fmt", ["html", "docx", "xlsx", "pdf"])
+def test_simulated_reports_every_cell_right_and_the_inconsistent_one_flagged(fmt, tmp_path):
+    """Simulator reports (simulator.tables) in both formats, labels wrapped and tables split, archived and
+    read through the CLI: every printed cell right; the one whose printed totals disagree is kept as
+    printed, its reading failed_checks, the broken cell's checks named in the export."""
     tables = pytest.importorskip("simulator.tables")
-    make = getattr(tables, "inconsistent_report", None)
-    if make is None:
-        pytest.skip("simulator.tables has no inconsistent_report()")
-    pytest.skip("wired when simulator.tables lands")
+    cat = Catalogue.open(f"sqlite:///{tmp_path / 'catalogue.sqlite'}")
+    store = open_store((tmp_path / "objects").as_uri())
+    try:
+        cat.upsert_site(site_id="hzq", agency="某县人民政府", kind="government", first_year=2019)
+        run_id = cat.start_run(site_id="hzq", config_hash=None, software_version="test")
+        ctype = {"html": "text/html", "pdf": "application/pdf", "xlsx": "application/vnd.openxmlformats-"
+                 "officedocument.spreadsheetml.sheet", "docx": "application/vnd.openxmlformats-officedocument."
+                 "wordprocessingml.document"}[fmt]
+        made = {}
+        for year, layout, inconsistent in ((2020, "2019", False), (2023, "2021", True)):
+            truth = tables.make_tables(7, year, layout)
+            data = getattr(tables, f"render_{fmt}")(truth, wrap_labels=True, split_pages=True, inconsistent=inconsistent)
+            rid, cid, sha = _add(cat, store, run_id=run_id, url=f"http://x.gov.cn/{year}.{fmt}", data=data, ctype=ctype,
+                                 year=year, filename=f"{year}.{fmt}", agency="某县人民政府")
+            made[year] = (rid, cid, sha, truth, inconsistent)
+        got = _stats(cat, store)
+        assert got["read"] == 2 and got["extracted"] == 2 and got["failed_checks"] == 1, got
+        for year, (rid, cid, sha, truth, inconsistent) in made.items():
+            printed = {k.replace("|", "/"): v for k, v in tables.printed_cells(truth, inconsistent=inconsistent).items()}
+            figs = {f["cell"]: f for f in cat.figures_for_report(report_id=rid)}
+            wrong = {k: (v, (figs.get(k) or {}).get("value")) for k, v in printed.items()
+                     if k not in figs or figs[k]["value"] != v}
+            assert not wrong, (year, fmt, list(wrong.items())[:5])
+            assert all(f["sha256"] == sha and f["capture_id"] == cid and (f["page"] or f["path"]) for f in figs.values())
+            reading = cat.checks_for_report(report_id=rid)[0]
+            assert reading["status"] == ("failed_checks" if inconsistent else "ok"), reading["checks"][:3]
+        broken = made[2023][3]["broken"].replace("|", "/")
+        rows = {(r["year"], r["cell"]): r for r in cat.figure_rows()}
+        assert rows[(2023, broken)]["cell_failed_checks"] and rows[(2023, broken)]["status"] == "failed_checks"
+        assert not rows[(2020, "table3/一、本年新收/总计")]["report_failed_checks"]
+    finally:
+        cat.close()
