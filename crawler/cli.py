@@ -272,8 +272,10 @@ def crawl(
     catalogue: Optional[str] = CatalogueOpt,
     log_level: str = LogLevelOpt,
 ):
-    """Harvest sites into the archive. Settings are checked before the first request (exit 6);
-    a bad site file is reported and skipped, the other sites run (exit 3)."""
+    """Harvest sites into the archive.
+
+    Settings are checked before the first request (exit 6); a bad site file is reported and
+    skipped, the other sites run (exit 3)."""
     from crawler.siteconfig import ConfigError, adhoc_site
 
     if render not in (None, *RENDER_MODES):
@@ -353,9 +355,11 @@ def export(
     store: Optional[str] = StoreOpt,
     catalogue: Optional[str] = CatalogueOpt,
 ):
-    """One row per archived object, with provenance: every run's files (kind page or
-    attachment: what `runs` and the summary count as files) and what was derived from them
-    (kind dom, screenshot, text). A report's rows have is_report true."""
+    """One row per archived object, with provenance.
+
+    Every run's files (kind page or attachment: what `runs` and the summary count as files)
+    and what was derived from them (kind dom, screenshot, text). A report's rows have
+    is_report true."""
     from storage.objects import StoreError, open_store
 
     if fmt not in ("jsonl", "csv"):
@@ -392,8 +396,10 @@ def runs(limit: int = typer.Option(20, "--limit", min=1, metavar="N", help="How 
          site: Optional[str] = typer.Option(None, "--site", metavar="ID", help="Only this site's runs"),
          fmt: str = typer.Option("table", "--format", metavar="table|json", help="Output format"),
          catalogue: Optional[str] = CatalogueOpt):
-    """Recent crawl runs with their counts and errors: the same counts, from the same rows, as
-    the summary a crawl prints (reports = new + changed + unchanged + not due)."""
+    """Recent crawl runs with their counts and errors.
+
+    The same counts, from the same rows, as the summary a crawl prints (reports = new +
+    changed + unchanged + not due)."""
     if fmt not in ("table", "json"):
         _usage(f"--format: {fmt!r} is not table or json")
     cat = _open_catalogue(catalogue)
@@ -439,6 +445,7 @@ def owed(site: Optional[str] = typer.Option(None, "--site", metavar="ID", help="
          fmt: str = typer.Option("table", "--format", metavar="table|json", help="Output format"),
          catalogue: Optional[str] = CatalogueOpt):
     """Files a run meant to archive and did not: owed to the next run, or gone from the portal.
+
     Exit 0 when nothing is owed, 4 when something is."""
     if fmt not in ("table", "json"):
         err.print(f"--format: {fmt!r} is not table or json")
@@ -478,8 +485,9 @@ def fsck(repair: bool = typer.Option(False, "--repair", help="Quarantine corrupt
                                      "files to the next crawl; owe missing ones; adopt orphans"),
          fmt: str = typer.Option("text", "--format", metavar="text|json", help="Output format"),
          store: Optional[str] = StoreOpt, catalogue: Optional[str] = CatalogueOpt):
-    """Check the catalogue against the object store: missing objects, orphans, hash mismatches,
-    and every capture's WARC record. One line per problem, then a summary. Exit 0 when nothing
+    """Check the catalogue against the object store.
+
+    Missing objects, orphans, hash mismatches, and every capture's WARC record. One line per problem, then a summary. Exit 0 when nothing
     is wrong after this run (--repair included), 1 when something remains."""
     from storage.maintenance import fsck as run_fsck
     from storage.objects import StoreError, open_store

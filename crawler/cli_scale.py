@@ -20,12 +20,15 @@ def _frontier(redis: str | None, prefix: str):
     from crawler import env
     from crawler.distributed import Frontier
 
+    from crawler import preflight
+
     url = env.redis_url(redis)
+    preflight.require(err, redis=url)       # unreachable: one line, exit 6 (environment/settings)
     try:
         return Frontier.from_url(url, prefix=prefix)
     except Exception as exc:  # connection refused, bad URL, auth: one line, not a traceback
-        err.print(f"cannot reach Redis at {url}: {exc}", highlight=False)
-        raise typer.Exit(EXIT_FAILED)
+        err.print(f"settings error: redis (--redis / NIANBAO_REDIS): cannot reach {url}: {exc}", highlight=False)
+        raise typer.Exit(preflight.EXIT_SETTINGS)
 
 
 def _migrate_catalogue(url: str, attempts: int = 5) -> None:
@@ -43,9 +46,11 @@ def _migrate_catalogue(url: str, attempts: int = 5) -> None:
             return
         except Exception as exc:
             if attempt == attempts - 1:
-                err.print(f"cannot migrate catalogue {url}: {type(exc).__name__}: {str(exc).splitlines()[0]}",
-                          highlight=False)
-                raise typer.Exit(EXIT_FAILED)
+                from crawler.preflight import EXIT_SETTINGS
+
+                err.print(f"settings error: catalogue (--catalogue / NIANBAO_CATALOGUE): cannot migrate {url}: "
+                          f"{type(exc).__name__}: {str(exc).splitlines()[0]}", highlight=False)
+                raise typer.Exit(EXIT_SETTINGS)
             time.sleep(0.5 + random.random())
 
 
@@ -77,9 +82,9 @@ def enqueue(
 
 
 def worker(
-    max_sites: int = typer.Option(4, "--max-sites", help="Sites this worker crawls at once"),
+    max_sites: int = typer.Option(4, "--max-sites", metavar="N", help="Sites this worker crawls at once"),
     exit_when_idle: Optional[float] = typer.Option(
-        None, "--exit-when-idle", help="Exit after this many seconds with nothing to do (default: run forever)"),
+        None, "--exit-when-idle", metavar="SECONDS", help="Exit after this many seconds with nothing to do (default: run forever)"),
     render: Optional[str] = typer.Option(None, "--render", help="auto | never | always (overrides sites)"),
     proxy: Optional[str] = typer.Option(None, "--proxy", help="HTTP proxy for every request"),
     max_bytes: Optional[int] = typer.Option(None, "--max-bytes", help="Largest file to download"),
@@ -87,7 +92,7 @@ def worker(
     prefix: str = PrefixOpt,
     store: Optional[str] = typer.Option(None, "--store", help="Object store URL (default: NIANBAO_STORE)"),
     catalogue: Optional[str] = typer.Option(None, "--catalogue", help="Catalogue URL (default: NIANBAO_CATALOGUE)"),
-    log_level: str = typer.Option("WARNING", "--log-level"),
+    log_level: str = typer.Option("WARNING", "--log-level", metavar="LEVEL", help="Scrapy log level"),
 ):
     """Crawl whatever sites are active on the shared frontier, with any number of other workers."""
     from crawler import env
@@ -101,6 +106,9 @@ def worker(
     if max_sites < 1:
         err.print("--max-sites must be at least 1")
         raise typer.Exit(EXIT_USAGE)
+    from crawler import preflight
+
+    preflight.require(err, store=env.store_url(store))
     frontier = _frontier(redis, prefix)
     _migrate_catalogue(env.catalogue_url(catalogue))
     me = worker_id()

@@ -19,25 +19,25 @@ StoreOpt = typer.Option(None, "--store", help="Object store URL (default: NIANBA
 
 
 def _open_catalogue(url: str | None):
-    from crawler import env
-    from storage.catalogue import Catalogue, CatalogueError
+    """The catalogue after its preflight check (crawler/preflight.py): unusable is one line, exit 6."""
+    from crawler import env, preflight
+    from storage.catalogue import Catalogue
 
-    try:
-        return Catalogue.open(env.catalogue_url(url))
-    except CatalogueError as exc:
-        err.print(f"catalogue: {exc}", highlight=False)
-        raise typer.Exit(EXIT_FAILED) from None
+    url = env.catalogue_url(url)
+    preflight.require(err, catalogue=url)
+    return Catalogue.open(url)
 
 
 def _open_store(url: str | None):
     from crawler import env
+    from crawler.preflight import EXIT_SETTINGS
     from storage.objects import StoreError, open_store
 
     try:
         return open_store(env.store_url(url))
     except StoreError as exc:
-        err.print(f"store: {exc}", highlight=False)
-        raise typer.Exit(EXIT_FAILED) from None
+        err.print(f"settings error: store (--store / NIANBAO_STORE): {exc}", highlight=False)
+        raise typer.Exit(EXIT_SETTINGS) from None
 
 
 def _parse_day(value: str | None) -> date | None:
@@ -59,8 +59,9 @@ def coverage(
     today: Optional[str] = typer.Option(None, "--today", help="Judge deadlines as of this date (YYYY-MM-DD)"),
     catalogue: Optional[str] = CatalogueOpt,
 ):
-    """The publisher × year matrix (one row per publisher, by region), totals per level, the
-    governments with no site, and the list of gaps."""
+    """The publisher × year matrix.
+
+    One row per publisher, by region; totals per level, the governments with no site, and the list of gaps."""
     from crawler import coverage_format as fmt_mod
     from crawler.coverage import from_catalogue
 
@@ -68,7 +69,16 @@ def coverage(
         err.print(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
         raise typer.Exit(EXIT_USAGE)
     day = _parse_day(today)
-    cov = from_catalogue(_open_catalogue(catalogue), today=day, region=region, site_id=site)
+    cat = _open_catalogue(catalogue)
+    if site is not None and site not in {s.id for s in cat.sites()}:
+        # A filter naming nothing is a usage error (2), not an empty matrix.
+        err.print(f"--site: no site {site!r} in the catalogue", highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_USAGE)
+    cov = from_catalogue(cat, today=day, region=region, site_id=site)
+    if region is not None and not cov.rows and not cov.no_site:
+        err.print(f"--region: {region!r} matches no publisher (a region code such as 320000, or part of a name)",
+                  highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_USAGE)
     if image:
         from crawler import heatmap
         try:
@@ -139,8 +149,8 @@ def mark_na(
 
 
 def serve(
-    host: str = typer.Option("127.0.0.1", "--host"),
-    port: int = typer.Option(8000, "--port"),
+    host: str = typer.Option("127.0.0.1", "--host", metavar="ADDRESS", help="Address to listen on"),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, metavar="PORT", help="Port to listen on"),
     catalogue: Optional[str] = CatalogueOpt,
     store: Optional[str] = StoreOpt,
     sites_dir: Optional[Path] = typer.Option(None, "--sites-dir", help="Sites for crawls started from the API"),
@@ -148,9 +158,11 @@ def serve(
     """Web UI and JSON API. Read-only unless NIANBAO_TOKEN is set."""
     import uvicorn
 
-    from crawler import env
+    from crawler import env, preflight
     from crawler.web import create_app
 
+    # A busy port is found before "serving" is printed: one line, exit 6 (not 3, a site file's).
+    preflight.require(err, catalogue=env.catalogue_url(catalogue), port=(host, port))
     app = create_app(catalogue=_open_catalogue(catalogue), store=_open_store(store),
                      sites_dir=str(sites_dir) if sites_dir else None)
     mode = "token required for changes" if env.api_token() else "read-only (no NIANBAO_TOKEN)"
