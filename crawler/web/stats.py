@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Path
 
 from crawler.web.inputs import MAX_ID
+from storage.figures import plain_value
 
 ReportId = Annotated[int, Path(ge=1, le=MAX_ID, description="A report id")]
 # A figure named as its checks name cells: table/row/column ("table3/一、本年新收/总计").
@@ -38,6 +39,9 @@ def report_figures(cat, report) -> dict:
                     failed.setdefault((r["capture_id"], cell), []).append(c["name"])
     figures = [dict(f, failed_checks=failed.get((f["capture_id"], f["cell"]), []))
                for f in cat.figures_for_report(report_id=report.id)]
+    for r in readings:     # 95, not 95.0: counts as counts
+        r["checks"] = [dict(c, expected=plain_value(c.get("expected")), actual=plain_value(c.get("actual")))
+                       for c in r["checks"]]
     return {"report_id": report.id, "year": report.year, "agency": report.agency, "url": report.url,
             "readings": readings, "figures": figures}
 
@@ -69,11 +73,12 @@ def figure_by_report(cat, cell: str) -> dict[int, object]:
 
 
 def shade(value, top) -> str:
-    """A cell's colour for a figure: light to dark blue by value / the largest value shown."""
+    """A cell's colour for a figure: pale pink to deep wine by value / the largest value shown (no
+    state of crawler/heatmap.py is pink, so a shaded cell never reads as a state)."""
     if value is None or not top:
-        return "#e3f2fd"
+        return "#fce4ec"
     t = max(0.0, min(1.0, float(value) / float(top)))
-    light, dark = (227, 242, 253), (13, 71, 161)
+    light, dark = (252, 228, 236), (136, 14, 79)
     return "#" + "".join(f"{round(a + (b - a) * t):02x}" for a, b in zip(light, dark))
 
 
