@@ -2,7 +2,8 @@
 
 extract reads every archived report file not yet read by the installed extractor version
 (crawler/statsrun.py, figures/); export writes one row per report and cell with its publisher,
-provenance and check results. Exit codes as crawler/cli.py: 0 done, 1 the catalogue or store
+provenance and check results; summary says how many reports were read and what share of those
+from 2019 on pass every check. Exit codes as crawler/cli.py: 0 done, 1 the catalogue or store
 could not be opened, 2 a bad argument (one line, no traceback).
 """
 from __future__ import annotations
@@ -120,6 +121,35 @@ def export(
         _usage(f"--out: {exc}")
     if output:
         err.print(f"wrote {len(rows)} rows to {output}", highlight=False)
+
+
+@app.command("summary")
+def summary(fmt: str = typer.Option("text", "--format", help="text | json"),
+            site: Optional[str] = typer.Option(None, "--site", help="One site id (default: all)"),
+            catalogue: Optional[str] = CatalogueOpt):
+    """What the archive's statistics say about themselves: reports read, by status, and the share of
+    2019+ reports with tables whose tables pass every check."""
+    if fmt not in ("text", "json"):
+        _usage(f"--format: {fmt!r} is not text or json")
+    cat = _open_catalogue(catalogue)
+    _known_site(cat, site)
+    wanted = {r.id for r in cat.reports(site_id=site)} if site else None
+    summaries = {rid: s for rid, s in cat.figure_summaries().items() if wanted is None or rid in wanted}
+    years = cat.figure_report_years()
+    by_status: dict[str, int] = {}
+    for s in summaries.values():
+        by_status[s["status"]] = by_status.get(s["status"], 0) + 1
+    tabled = [rid for rid, s in summaries.items() if (years.get(rid) or 0) >= 2019 and s["status"] in ("ok", "failed_checks")]
+    passing = sum(1 for rid in tabled if summaries[rid]["status"] == "ok")
+    got = {"reports_read": len(summaries), "by_status": by_status, "reports_2019_with_tables": len(tabled),
+           "passing_every_check": passing, "share_passing": round(passing / len(tabled), 4) if tabled else None}
+    if fmt == "json":
+        print(json.dumps(got, ensure_ascii=False))
+        return
+    statuses = ", ".join(f"{k} {v}" for k, v in sorted(by_status.items())) or "none"
+    share = f"{got['share_passing']:.1%}" if tabled else "-"
+    out.print(f"{len(summaries)} reports read ({statuses}); of {len(tabled)} reports from 2019 on with tables, "
+              f"{passing} pass every check ({share})", highlight=False)
 
 
 def _parquet(rows: list[dict], path: Path) -> None:

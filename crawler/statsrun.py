@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
@@ -38,6 +39,7 @@ class ExtractStats:
     errors: int = 0           # the extractor gave up, or the file is too large
     missing: int = 0          # bytes not in the store, or not the bytes catalogued (see nianbao fsck)
     problems: dict = field(default_factory=dict)
+    seconds: dict = field(default_factory=dict)   # format -> [files, seconds in the extractor]
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -79,7 +81,11 @@ def extract_archive(catalogue, store, *, since: datetime | None = None, all: boo
                         cap.id, cap.storage_key, cap.sha256)
             continue
         stats.read += 1
+        started = time.perf_counter()
         result = extract(data, content_type=cap.content_type, filename=cap.filename, year=year)
+        spent = stats.seconds.setdefault(result.format, [0, 0.0])
+        spent[0] += 1
+        spent[1] = round(spent[1] + time.perf_counter() - started, 4)
         got = _record(catalogue, stats, cap, version, result=result)
         if got == "no_tables":
             stats.no_tables += 1

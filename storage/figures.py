@@ -164,7 +164,9 @@ class FigureArchive:
         assert status in EXTRACTION_STATUSES
 
         def fn(s: Session) -> str:
-            cap = s.get(Capture, capture_id)
+            # The capture's row locked: two extractors reading one file at once write one after the
+            # other (PostgreSQL; SQLite's writers are serialised already).
+            cap = s.get(Capture, capture_id, with_for_update=True)
             if cap is None or cap.report_id is None:
                 from storage.catalogue import UnknownRecord
                 raise UnknownRecord(f"no report capture {capture_id}")
@@ -245,6 +247,14 @@ class FigureArchive:
             return out
 
         return self._read("figure_summaries", fn)
+
+    def figure_report_years(self) -> dict[int, int | None]:
+        """report id -> year, of the reports with a file read (nianbao stats summary)."""
+        def fn(s: Session) -> dict[int, int | None]:
+            return dict(s.execute(sa.select(Report.id, Report.year).where(
+                col(Report.id).in_(sa.select(FigureExtraction.report_id).distinct()))).all())
+
+        return self._read("figure_report_years", fn)
 
     def figure_rows(self, *, year: int | None = None, region: str | None = None,
                     site_id: str | None = None, cell: str | None = None) -> list[dict]:

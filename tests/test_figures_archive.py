@@ -277,6 +277,13 @@ def test_simulated_reports_every_cell_right_and_the_inconsistent_one_flagged(fmt
             assert all(f["sha256"] == sha and f["capture_id"] == cid and (f["page"] or f["path"]) for f in figs.values())
             reading = cat.checks_for_report(report_id=rid)[0]
             assert reading["status"] == ("failed_checks" if inconsistent else "ok"), reading["checks"][:3]
+        assert set(got["seconds"]) == {fmt} and got["seconds"][fmt][0] == 2
+        summary = runner.invoke(cli_app, ["stats", "summary", "--format", "json", "--catalogue",
+                                          cat.engine.url.render_as_string(hide_password=False)])
+        assert summary.exit_code == 0, summary.output
+        assert json.loads(summary.stdout) == {"reports_read": 2, "by_status": {"ok": 1, "failed_checks": 1},
+                                              "reports_2019_with_tables": 2, "passing_every_check": 1,
+                                              "share_passing": 0.5}
         broken = made[2023][3]["broken"].replace("|", "/")
         rows = {(r["year"], r["cell"]): r for r in cat.figure_rows()}
         assert rows[(2023, broken)]["cell_failed_checks"] and rows[(2023, broken)]["status"] == "failed_checks"
