@@ -120,6 +120,9 @@ class ScopedPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
                                            on_refused=self._proxy_refused)
             launch["proxy"] = {"server": await self._scope_proxy.start()}
         await super()._maybe_launch_browser()
+        from crawler import fontprobe   # once per process: can this Chromium draw Chinese?
+
+        await fontprobe.check_once(getattr(self, "browser", None), self.stats)
 
     async def _close(self) -> None:
         await super()._close()

@@ -53,6 +53,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.retrying.RetryMiddleware": 550,
 }
 ITEM_PIPELINES = {
+    # No screenshot is archived once Chromium is known to draw Chinese as boxes (crawler/fontprobe.py).
+    "crawler.fontprobe.ScreenshotGate": 290,
     "crawler.pipelines.ArchivePipeline": 300,
 }
 # Processes that archive files (hash, store, catalogue) beside the crawl, shared by every site of
