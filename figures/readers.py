@@ -85,6 +85,8 @@ def read_html(data: bytes) -> tuple[list[Line], list[str], str]:
                 lines.append(Line(text, []))
     if tables > MAX_TABLES:
         problems.append(f"{tables} tables")
+    for el in root.iter(*_BLOCKS, "br", "tr", "td", "th"):
+        el.tail = "\n" + (el.tail or "")      # blocks are sentences apart: 「…报告」 then 「2015年，…」
     body = root.find("body")
     return lines, problems, _text(body if body is not None else root)
 

@@ -69,6 +69,7 @@ class Reader:
             self._words(label, line.label)
             return
         whole, printed = self.pending + label, (self.printed_pending + " " + line.label).strip()
+        self.own_printed = line.label.strip()
         self.pending, self.printed_pending = "", ""
         getattr(self, "_" + self.mode)(whole, label, printed, line.cells)
 
@@ -95,7 +96,10 @@ class Reader:
             self.layout_votes.append("2019")
 
     def _table2(self, whole: str, own: str, printed: str, cells: list[Cell]) -> None:
-        row = form.table2_row(own) or form.table2_row(whole) or self._search2(whole)
+        row = form.table2_row(own)
+        if row is not None:
+            printed = self.own_printed
+        row = row or form.table2_row(whole) or self._search2(whole)
         if row is None:
             return
         filled = [c for c in cells if read(c.printed)[0] != "blank"]
@@ -165,7 +169,9 @@ class Reader:
         return None
 
     def _table3(self, whole: str, own: str, printed: str, cells: list[Cell]) -> None:
-        if not (self._scan(own) or self.marked):
+        if self._scan(own):
+            printed = self.own_printed      # the row's own words name it; what came before is other rows' words
+        elif not self.marked:
             self._fallback(whole)
         self.marked = False
         row = self._row3()
