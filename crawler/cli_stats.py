@@ -28,7 +28,7 @@ FORMATS = ("csv", "jsonl", "parquet")
 # The export's columns, in order (storage/figures.py figure_rows).
 COLUMNS = ("publisher", "publisher_id", "region_code", "printed_agency", "year", "site_id", "report_id",
            "report_url", "file_url", "table", "row", "column", "cell", "value", "unit", "printed", "page", "path",
-           "source", "evidence", "capture_id", "sha256", "extractor_version", "status", "cell_checks",
+           "source", "evidence", "capture_id", "sha256", "extractor_version", "primary", "status", "cell_checks",
            "cell_failed_checks", "report_failed_checks")
 
 
@@ -88,6 +88,8 @@ def export(
     year: Optional[int] = typer.Option(None, "--year", help="Reports of this year"),
     region: Optional[str] = typer.Option(None, "--region", help="Region code (320000: Jiangsu and all in it) or name"),
     site: Optional[str] = typer.Option(None, "--site", help="One site id"),
+    every_file: bool = typer.Option(False, "--every-file", help="Every file read of each report, not only its "
+                                    "primary reading (the page and its PDF: both; column primary tells)"),
     catalogue: Optional[str] = CatalogueOpt,
 ):
     """One row per report and cell: publisher, region code, year, the cell as printed, where it was
@@ -100,7 +102,8 @@ def export(
         _usage("--format parquet writes a file: give --out FILE")
     cat = _open_catalogue(catalogue)
     _known_site(cat, site)
-    rows = [{k: r.get(k) for k in COLUMNS} for r in cat.figure_rows(year=year, region=region, site_id=site)]
+    rows = [{k: r.get(k) for k in COLUMNS} for r in cat.figure_rows(year=year, region=region, site_id=site,
+                                                                        every_file=every_file)]
     try:
         if fmt == "parquet":
             _parquet(rows, output)
@@ -159,7 +162,8 @@ def _parquet(rows: list[dict], path: Path) -> None:
     except ImportError:
         _usage("--format parquet needs the pyarrow package (pip install pyarrow)")
     ints = {"publisher_id", "year", "report_id", "page", "capture_id", "cell_checks"}
-    schema = pa.schema([(k, pa.int64() if k in ints else pa.float64() if k == "value" else pa.string())
+    schema = pa.schema([(k, pa.int64() if k in ints else pa.float64() if k == "value"
+                         else pa.bool_() if k == "primary" else pa.string())
                         for k in COLUMNS])
     columns = {k: [(None if r[k] is None else float(r[k])) if k == "value" else r[k] for r in rows] for k in COLUMNS}
     pq.write_table(pa.table(columns, schema=schema), str(path))

@@ -6,7 +6,12 @@ keeps plain rows. A file is one archived capture of a report; the same bytes cap
 (an unchanged recrawl, a 304) are the same reading, so every reading is attached to the first
 capture of its bytes within the report (the lowest id: deterministic, whoever asks). What a
 report "says" is the reading of its current files: for each URL of the report, the bytes of its
-latest capture.
+latest capture. A page drawn in a browser is read as drawn too (its "dom" capture: the tables a
+script filled in are only there). When several files of a report were read (the page and its PDF,
+the plain page and the drawn one) one of them is the report's primary reading, whose cells the
+export and the coverage shading use, so a cell is one row per report: the file whose reading has
+figures and passes its checks, then the one with the most figures, an attachment (the formal
+document) before a page, then the first archived.
 
 A mixin of storage.catalogue.Catalogue: one transaction per method, retried as a whole.
 """
@@ -31,8 +36,13 @@ from storage.models import (
     utcnow,
 )
 
-# The captures a reading is made of: a report's own files, not their derived renditions.
+# The captures a reading is made of: a report's own files and the drawn DOM of a report page, not
+# their other renditions (text, screenshots).
 SOURCE_KINDS = ("page", "attachment")
+DRAWN_KIND = "dom"
+# Which reading of a report is its primary one: better first.
+_STATUS_RANK = {"ok": 0, "failed_checks": 1, "no_tables": 2, "error": 3}
+_KIND_RANK = {"attachment": 0, "page": 1, DRAWN_KIND: 2}
 FIGURE_FIELDS = ("table", "row", "column", "value", "unit", "printed", "page", "path", "source", "evidence")
 MAX_EVIDENCE = 1000
 
@@ -84,10 +94,11 @@ class FigureArchive:
 
     @staticmethod
     def _source_captures(s: Session, *, site_id: str | None = None, report_ids=None):
+        own = sa.and_(col(Capture.parent_id).is_(None), col(Capture.kind).in_(SOURCE_KINDS),
+                      col(Capture.is_report).is_(True))
         stmt = (sa.select(Capture.id, Capture.report_id, Capture.url, Capture.sha256, Capture.fetched_at,
-                          Capture.site_id)
-                .where(col(Capture.parent_id).is_(None), col(Capture.kind).in_(SOURCE_KINDS),
-                       col(Capture.is_report).is_(True), col(Capture.report_id).is_not(None))
+                          Capture.site_id, Capture.kind)
+                .where(sa.or_(own, Capture.kind == DRAWN_KIND), col(Capture.report_id).is_not(None))
                 .order_by(Capture.id))
         if site_id is not None:
             stmt = stmt.where(Capture.site_id == site_id)
@@ -102,9 +113,28 @@ class FigureArchive:
         latest: dict[tuple[int, str], Any] = {}
         for c in cls._source_captures(s, **kw):
             first.setdefault((c.report_id, c.sha256), c)
-            latest[(c.report_id, c.url)] = c
+            latest[(c.report_id, c.url, c.kind)] = c
         current = {first[(c.report_id, c.sha256)].id for c in latest.values()}
         return first, current
+
+    @staticmethod
+    def _primary(s: Session, first: dict, current: set) -> set:
+        """The capture id of each report's primary reading among its current files (module docstring)."""
+        if not current:
+            return set()
+        kinds = {c.id: c.kind for c in first.values()}
+        latest: dict[int, tuple] = {}
+        for cid, rid, status, n in s.execute(
+                sa.select(FigureExtraction.capture_id, FigureExtraction.report_id, FigureExtraction.status,
+                          FigureExtraction.figures).order_by(FigureExtraction.id)):
+            if cid in current:
+                latest[cid] = (rid, status, n)
+        best: dict[int, tuple] = {}
+        for cid, (rid, status, n) in latest.items():
+            rank = (_STATUS_RANK.get(status, 9), -n, _KIND_RANK.get(kinds.get(cid), 9), cid)
+            if rid not in best or rank < best[rid]:
+                best[rid] = rank
+        return {rank[-1] for rank in best.values()}
 
     @staticmethod
     def _latest_extractions(s: Session, capture_ids=None) -> dict[int, FigureExtraction]:
@@ -210,15 +240,17 @@ class FigureArchive:
         return self._read("report", lambda s: s.get(Report, report_id))
 
     def figures_for_report(self, *, report_id: int) -> list[dict]:
-        """The figures of the report's current files, in the order they were read."""
+        """The figures of the report's current files, in the order they were read; `primary`: of the
+        report's primary reading (module docstring)."""
         def fn(s: Session) -> list[dict]:
-            _first, current = self._readings(s, report_ids=[report_id])
+            first, current = self._readings(s, report_ids=[report_id])
             if not current:
                 return []
+            primary = self._primary(s, first, current)
             rows = s.scalars(sa.select(ReportFigure).where(col(ReportFigure.capture_id).in_(current),
                                                            ReportFigure.report_id == report_id)
                              .order_by(ReportFigure.id))
-            return [_figure_dict(f) for f in rows]
+            return [dict(_figure_dict(f), primary=f.capture_id in primary) for f in rows]
 
         return self._read("figures_for_report", fn)
 
@@ -226,24 +258,33 @@ class FigureArchive:
         """One entry per current file of the report that was read: its newest reading (version,
         status, format, layout, checks, problems) with the capture and sha256 it was read from."""
         def fn(s: Session) -> list[dict]:
-            _first, current = self._readings(s, report_ids=[report_id])
-            return [_extraction_dict(e) for _, e in sorted(self._latest_extractions(s, current).items())]
+            first, current = self._readings(s, report_ids=[report_id])
+            primary = self._primary(s, first, current)
+            return [dict(_extraction_dict(e), primary=cid in primary)
+                    for cid, e in sorted(self._latest_extractions(s, current).items())]
 
         return self._read("checks_for_report", fn)
 
     def figure_summaries(self, *, report_ids: Iterable[int] | None = None) -> dict[int, dict]:
-        """report id -> {figures, failed_checks, status, extractor_version} over its current files."""
+        """report id -> its primary reading in short {capture_id, figures, failed_checks, status,
+        extractor_version, files_read} (files_read: its current files read, the primary among them)."""
         def fn(s: Session) -> dict[int, dict]:
-            _first, current = self._readings(s, report_ids=report_ids)
+            first, current = self._readings(s, report_ids=report_ids)
+            primary = self._primary(s, first, current)
             out: dict[int, dict] = {}
-            rank = {"error": 3, "failed_checks": 2, "ok": 1, "no_tables": 0}
-            for e in self._latest_extractions(s, current).values():
-                d = out.setdefault(e.report_id, {"figures": 0, "failed_checks": 0, "status": "no_tables",
-                                                 "extractor_version": e.extractor_version})
-                d["figures"] += e.figures
-                d["failed_checks"] += e.failed_checks
-                if rank.get(e.status, 0) > rank.get(d["status"], 0):
-                    d["status"] = e.status
+            read: dict[int, int] = {}
+            for cid, rid, version, status, n, failed in s.execute(
+                    sa.select(FigureExtraction.capture_id, FigureExtraction.report_id,
+                              FigureExtraction.extractor_version, FigureExtraction.status,
+                              FigureExtraction.figures, FigureExtraction.failed_checks)
+                    .order_by(FigureExtraction.id)):
+                if cid in current:
+                    read.setdefault(rid, set()).add(cid)
+                if cid in primary:
+                    out[rid] = {"capture_id": cid, "figures": n, "failed_checks": failed, "status": status,
+                                "extractor_version": version}
+            for rid, d in out.items():
+                d["files_read"] = len(read.get(rid, ()))
             return out
 
         return self._read("figure_summaries", fn)
@@ -257,14 +298,16 @@ class FigureArchive:
         return self._read("figure_report_years", fn)
 
     def figure_rows(self, *, year: int | None = None, region: str | None = None,
-                    site_id: str | None = None, cell: str | None = None) -> list[dict]:
+                    site_id: str | None = None, cell: str | None = None, every_file: bool = False) -> list[dict]:
         """One dict per report and cell of the current files, for export: who published it (publisher,
         its id and region code), the report (year, site, URL), the cell as printed, where it was read
         (capture, sha256, page or path, extractor version), and the checks: those the cell takes
-        part in that failed, and the report file's failed checks overall."""
+        part in that failed, and the report file's failed checks overall. One file per report, its
+        primary reading, unless every_file (then `primary` tells them apart)."""
         def fn(s: Session) -> list[dict]:
-            _first, current = self._readings(s, site_id=site_id)
-            readings = self._latest_extractions(s, current)
+            first, current = self._readings(s, site_id=site_id)
+            primary = self._primary(s, first, current)
+            readings = self._latest_extractions(s, current if every_file else primary)
             publishers = {p.id: p for p in s.scalars(sa.select(Publisher))}
             stmt = (sa.select(ReportFigure, Report, Site, Capture.url)
                     .join(Report, Report.id == ReportFigure.report_id)
@@ -281,7 +324,7 @@ class FigureArchive:
                                   ReportFigure.column == column)
             rows = []
             for fig, rep, site, file_url in s.execute(stmt):
-                if fig.capture_id not in current:
+                if fig.capture_id not in (current if every_file else primary):
                     continue
                 pub = publishers.get(rep.publisher_id or site.publisher_id)
                 code = pub.region_code if pub and pub.region_code else site.region_code
@@ -295,7 +338,7 @@ class FigureArchive:
                     "publisher": pub.name if pub else rep.agency, "publisher_id": pub.id if pub else None,
                     "region_code": code, "printed_agency": (rep.attribution or {}).get("printed") or rep.agency,
                     "year": rep.year, "site_id": rep.site_id, "report_id": rep.id, "report_url": rep.url,
-                    "file_url": file_url, **_figure_dict(fig),
+                    "file_url": file_url, **_figure_dict(fig), "primary": fig.capture_id in primary,
                     "status": reading.status if reading else None,
                     "cell_checks": len(mine),
                     "cell_failed_checks": ";".join(c["name"] for c in mine if not c.get("ok", True)),

@@ -225,12 +225,14 @@ def test_api_and_report_page_show_the_tables_and_failed_checks(archive, monkeypa
         new = _cell(body["figures"], NEW_CASES)
         assert (new["value"], new["capture_id"], new["sha256"]) == (95, pdf_capture, pdf_sha) and new["page"] >= 1
         reading = next(r for r in body["readings"] if r["capture_id"] == pdf_capture)
-        assert reading["status"] == "failed_checks" and reading["format"] == "pdf"
+        assert reading["status"] == "failed_checks" and reading["format"] == "pdf" and reading["primary"]
+        assert [r["primary"] for r in body["readings"]].count(True) == 1     # the PDF, not the page linking it
         assert any(broken["name"] in f["failed_checks"] for f in body["figures"])
         assert c.get("/api/reports/999999/figures").status_code == 404
         assert c.get("/api/reports/0/figures").status_code == 422
         row = next(r for r in c.get("/api/reports").json() if r["id"] == pdf_report)
         assert row["figures"]["status"] == "failed_checks" and row["figures"]["figures"] >= 1
+        assert row["figures"]["capture_id"] == pdf_capture and row["figures"]["files_read"] == 2
 
         page = c.get(f"/reports/{pdf_report}")
         assert page.status_code == 200
@@ -266,18 +268,32 @@ def test_simulated_reports_every_cell_right_and_the_inconsistent_one_flagged(fmt
             rid, cid, sha = _add(cat, store, run_id=run_id, url=f"http://x.gov.cn/{year}.{fmt}", data=data, ctype=ctype,
                                  year=year, filename=f"{year}.{fmt}", agency="某县人民政府")
             made[year] = (rid, cid, sha, truth, inconsistent)
+        if fmt != "html":
+            # The 2020 report's page prints the same tables: two readings, one row per cell in the export
+            # (the attachment's, the formal document), both with --every-file.
+            truth = made[2020][3]
+            _add(cat, store, run_id=run_id, url="http://x.gov.cn/2020.html", report_url="http://x.gov.cn/2020." + fmt,
+                 data=tables.render_html(truth, wrap_labels=False, split_pages=False), ctype="text/html", year=2020,
+                 kind="page", agency="某县人民政府")
         got = _stats(cat, store)
-        assert got["read"] == 2 and got["extracted"] == 2 and got["failed_checks"] == 1, got
+        files = 3 if fmt != "html" else 2
+        assert got["read"] == files and got["extracted"] == files and got["failed_checks"] == 1, got
+        if fmt != "html":
+            rows = cat.figure_rows(year=2020)
+            assert len(rows) == len({r["cell"] for r in rows}) and {r["capture_id"] for r in rows} == {made[2020][1]}
+            every = cat.figure_rows(year=2020, every_file=True)
+            assert len(every) == 2 * len(rows) and {r["primary"] for r in every} == {True, False}
+            assert [r["primary"] for r in cat.checks_for_report(report_id=made[2020][0])].count(True) == 1
         for year, (rid, cid, sha, truth, inconsistent) in made.items():
             printed = {k.replace("|", "/"): v for k, v in tables.printed_cells(truth, inconsistent=inconsistent).items()}
-            figs = {f["cell"]: f for f in cat.figures_for_report(report_id=rid)}
+            figs = {f["cell"]: f for f in cat.figures_for_report(report_id=rid) if f["primary"]}
             wrong = {k: (v, (figs.get(k) or {}).get("value")) for k, v in printed.items()
                      if k not in figs or figs[k]["value"] != v}
             assert not wrong, (year, fmt, list(wrong.items())[:5])
             assert all(f["sha256"] == sha and f["capture_id"] == cid and (f["page"] or f["path"]) for f in figs.values())
-            reading = cat.checks_for_report(report_id=rid)[0]
+            reading = next(r for r in cat.checks_for_report(report_id=rid) if r["primary"])
             assert reading["status"] == ("failed_checks" if inconsistent else "ok"), reading["checks"][:3]
-        assert set(got["seconds"]) == {fmt} and got["seconds"][fmt][0] == 2
+        assert got["seconds"][fmt][0] == 2 and sum(n for n, _ in got["seconds"].values()) == files
         summary = runner.invoke(cli_app, ["stats", "summary", "--format", "json", "--catalogue",
                                           cat.engine.url.render_as_string(hide_password=False)])
         assert summary.exit_code == 0, summary.output
