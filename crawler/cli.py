@@ -260,6 +260,10 @@ def crawl(
                                     "or .domain) of an ad hoc crawl, repeatable (default: the start URL's)"),
     site_id: Optional[str] = typer.Option(None, "--id", metavar="ID", help="Site id of an ad hoc crawl "
                                           "(default: from the start URL's host and path)"),
+    kind: str = typer.Option("department", "--kind", metavar="government|department",
+                             help="Kind of an ad hoc site's agency (decides its report deadlines)"),
+    first_year: Optional[int] = typer.Option(None, "--first-year", metavar="YEAR", min=2008, max=2100,
+                                             help="First report year an ad hoc site owes (default 2008)"),
     render: Optional[str] = typer.Option(None, "--render", metavar="auto|never|always",
                                          help="When to draw pages in Chromium (overrides the site files)"),
     proxy: Optional[str] = typer.Option(None, "--proxy", metavar="URL", help="HTTP proxy for every request"),
@@ -290,8 +294,10 @@ def crawl(
         if not agency:
             _usage("--start-url needs --agency NAME")
         try:
+            if kind not in ("government", "department"):
+                _usage(f"--kind: {kind!r} is not government or department")
             sites = [adhoc_site(start_url=start_url, agency=agency, allow=allow or None, render=render or "auto",
-                                site_id=site_id)]
+                                site_id=site_id, kind=kind, first_year=first_year)]
         except ConfigError as exc:
             # The site is built from options: what is wrong is an option, not a file.
             _usage("; ".join(f"{'--allow' if key.startswith('allowed_hosts') else key}: {msg}"
