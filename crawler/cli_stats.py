@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -120,6 +121,10 @@ def export(
             finally:
                 if output:
                     fh.close()
+    except BrokenPipeError:
+        # `nianbao stats export | head`: the reader has what it wanted.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(0) from None
     except OSError as exc:
         _usage(f"--out: {exc}")
     if output:
