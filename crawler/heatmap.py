@@ -30,7 +30,10 @@ def _label_width(labels: list[str]) -> int:
     return widest + 12
 
 
-def svg(cov: Coverage, *, title: str = "政府信息公开工作年度报告 coverage") -> str:
+def svg(cov: Coverage, *, title: str = "政府信息公开工作年度报告 coverage", shade: dict | None = None,
+        figure: str = "") -> str:
+    """shade: (row index, year) -> (value, colour) of one figure (crawler/web/stats.py shaded_cells):
+    those cells are drawn in the figure's colour, the others outlined in their state's."""
     labels = [f"{r.agency} ({r.site_id})" for r in cov.rows]
     no_site = cov.no_site[:NO_SITE_LISTED]
     no_site_lines = len(no_site) + (1 if cov.no_site else 0) + (1 if len(cov.no_site) > len(no_site) else 0)
@@ -56,7 +59,16 @@ def svg(cov: Coverage, *, title: str = "政府信息公开工作年度报告 cov
             if state is None:
                 continue  # before the agency's first expected year: nothing was owed
             x = left + j * (CELL + GAP)
-            out.append(f'<rect x="{x}" y="{y}" width="{CELL}" height="{CELL}" fill="{STATE_COLOURS[state]}" '
+            got = shade.get((i, year)) if shade is not None else None
+            if got is not None:
+                out.append(f'<rect x="{x}" y="{y}" width="{CELL}" height="{CELL}" fill="{got[1]}" '
+                           f'data-state="{state}" data-year="{year}" data-figure="{"" if got[0] is None else got[0]}">'
+                           f'<title>{escape(row.agency)} {year}: {escape(figure)} = '
+                           f'{"blank" if got[0] is None else got[0]}</title></rect>')
+                continue
+            fill = (f'fill="#fff" stroke="{STATE_COLOURS[state]}" stroke-width="2"' if shade is not None
+                    else f'fill="{STATE_COLOURS[state]}"')
+            out.append(f'<rect x="{x}" y="{y}" width="{CELL}" height="{CELL}" {fill} '
                        f'data-state="{state}" data-year="{year}">'
                        f'<title>{escape(row.agency)} {year}: {STATE_LABELS[state]}</title></rect>')
         owed = sum(1 for s in row.cells.values() if s not in ("not_yet_due", "not_applicable"))

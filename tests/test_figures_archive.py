@@ -245,6 +245,9 @@ def test_api_and_report_page_show_the_tables_and_failed_checks(archive, monkeypa
         cov = c.get("/", params={"figure": NEW_CASES})
         assert cov.status_code == 200 and 'data-figure="95"' in cov.text and "shaded by" in cov.text
         assert 'data-figure=' not in c.get("/").text
+        image = c.get("/coverage.svg", params={"figure": NEW_CASES})
+        assert image.status_code == 200 and 'data-figure="95"' in image.text and NEW_CASES in image.text
+        assert 'data-figure=' not in c.get("/coverage.svg").text
 
 
 @pytest.mark.parametrize("fmt", ["html", "docx", "xlsx", "pdf"])

@@ -44,14 +44,18 @@ def heatmap_page(request: Request, region: inputs.RegionFilter = "", site: input
     sites = ctx.catalogue.sites()
     shaded = stats.shaded_cells(ctx.catalogue, cov, figure) if figure else {}
     return _page(request, "coverage.html", cov=cov, totals=cov.totals(), gaps=cov.gaps(), sites=sites,
-                 region=region, site=site, svg_query=urlencode({"region": region, "site": site}),
+                 region=region, site=site, svg_query=urlencode({"region": region, "site": site, **({"figure": figure} if figure else {})}),
                  figure=figure, shaded=shaded)
 
 
 @router.get("/coverage.svg")
-def heatmap_svg(request: Request, region: inputs.RegionFilter = "", site: inputs.SiteFilter = ""):
+def heatmap_svg(request: Request, region: inputs.RegionFilter = "", site: inputs.SiteFilter = "",
+                figure: Annotated[str, Query(max_length=stats.CELL_MAX)] = ""):
     ctx = _ctx(request)
     cov = data.coverage(ctx, region=region, site_id=inputs.known_site(ctx.catalogue, site))
+    if figure:
+        return Response(heatmap.svg(cov, shade=stats.shaded_cells(ctx.catalogue, cov, figure), figure=figure,
+                                    title=f"政府信息公开工作年度报告: {figure}"), media_type="image/svg+xml")
     return Response(heatmap.svg(cov), media_type="image/svg+xml")
 
 
