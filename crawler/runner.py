@@ -103,7 +103,8 @@ def summarise(site_id: str, stats: dict, run=None) -> SiteSummary:
     outcome = stats.get("nianbao/outcome") or ("failed" if stats.get("nianbao/fatal") else "unknown")
     hosts = {k.split("/", 2)[2]: sorted(v) for k, v in stats.items()
              if k.startswith("nianbao/error_hosts/") and isinstance(v, (list, set, tuple))}
-    summary = SiteSummary(site_id=site_id, outcome=outcome, pages=snap["pages"], reports=0,
+    # Without a run row (a distributed worker's summary) the crawl's own count of report URLs.
+    summary = SiteSummary(site_id=site_id, outcome=outcome, pages=snap["pages"], reports=snap["reports"],
                           files=snap["files"], errors=errors, run_id=stats.get("nianbao/run_id"),
                           finish_reason=stats.get("finish_reason"), owed=stats.get("nianbao/owed", 0),
                           hosts=hosts)
