@@ -43,6 +43,7 @@ class Reader:
         self.t4: list[Cell] = []
         self.t4_label = ""
         self.marked = False
+        self.done: dict[str, int] = {}
 
     # -- driving ---------------------------------------------------------------
     def feed(self, lines: list[Line]) -> None:
@@ -103,10 +104,10 @@ class Reader:
         if row is None:
             return
         filled = [c for c in cells if read(c.printed)[0] != "blank"]
-        columns = self.header2 if self.header2 and self._header_fits(row) else ()
-        if not columns:
-            columns = form.DEFAULT_TABLE2.get(self._layout() or "2021", {}).get(row, ())
-        use = cells if len(cells) == len(columns) else filled if len(filled) == len(columns) else None
+        candidates = [self.header2] if self.header2 and self._header_fits(row) else []
+        candidates += [form.DEFAULT_TABLE2.get(lay, {}).get(row, ()) for lay in (self._layout() or "2021", "2021", "2019")]
+        columns, use = next(((c, cells if len(cells) == len(c) else filled) for c in candidates
+                             if c and len(c) in (len(cells), len(filled))), (candidates[0] if candidates else (), None))
         if use is None:
             self.problems.append(f"table2 {row}: {len(filled)} values for {len(columns)} columns")
             return
@@ -133,12 +134,27 @@ class Reader:
         for m in _MARK.finditer(text):
             found = True
             if m.group("sec"):
+                if m.group("sec") == "三" and self.section == "三":
+                    continue                # 「三、本年度办理结果」 printed down a merged cell, among its rows
                 self.section, self.parent, self.item = m.group("sec"), None, None
             elif m.group("par"):
-                self.section, self.parent, self.item = "三", m.group("par"), None
-            elif self.parent in form.ITEMS:
-                self.item = int(m.group("item"))
+                if m.group("par") != self.parent:      # the open group's label printed again keeps its item
+                    self.section, self.parent, self.item = "三", m.group("par"), None
+            else:
+                self._item(int(m.group("item")))
         return found
+
+    def _item(self, n: int) -> None:
+        """A numbered sub-item. Its group is the one open, unless the group's label is printed later (centred
+        in a merged cell) or the number starts again: then the next group with sub-items, in the form's order."""
+        if self.section not in (None, "三"):
+            return
+        if self.parent not in form.ITEMS or n <= self.done.get(self.parent, 0):
+            order = "一二三四五六七"
+            start = order.index(self.parent) + 1 if self.parent in order else 0
+            self.parent = next((p for p in order[start:] if p in form.ITEMS), None)
+            self.section = "三"
+        self.item = n if self.parent in form.ITEMS else None
 
     def _fallback(self, text: str) -> None:
         for word, sec in form.SECTION_WORDS:
@@ -175,6 +191,8 @@ class Reader:
             self._fallback(whole)
         self.marked = False
         row = self._row3()
+        if self.item is not None and self.parent:
+            self.done[self.parent] = max(self.done.get(self.parent, 0), self.item)
         self.item = None
         if row is None:
             self.problems.append(f"table3: values without a row label ({printed[:30]})")

@@ -236,7 +236,9 @@ def render_xlsx(truth: dict, *, wrap_labels: bool, split_pages: bool, inconsiste
 
 
 # -- PDF -------------------------------------------------------------------------
-def render_pdf(truth: dict, *, wrap_labels: bool, split_pages: bool, inconsistent: bool = False) -> bytes:
+def render_pdf(truth: dict, *, wrap_labels: bool, split_pages: bool, inconsistent: bool = False,
+               ruled: bool = True) -> bytes:
+    """ruled=False: the tables without their lines (words placed as in a ruled table, nothing drawn between)."""
     from reportlab.pdfgen import canvas
 
     from simulator.files import _register_font
@@ -257,7 +259,7 @@ def render_pdf(truth: dict, *, wrap_labels: bool, split_pages: bool, inconsisten
             pdf.showPage(), pdf.setFont(font, size)
             y = height - 50
         else:
-            y = _pdf_table(pdf, block[1], left, y, bottom, height, font, size)
+            y = _pdf_table(pdf, block[1], left, y, bottom, height, font, size, ruled)
     pdf.showPage()
     pdf.save()
     return buf.getvalue()
@@ -271,7 +273,8 @@ def _lines_in(text: str, width: float, size: int) -> list[str]:
     return out
 
 
-def _pdf_table(pdf, grid: dict, left: float, y: float, bottom: float, height: float, font: str, size: int) -> float:
+def _pdf_table(pdf, grid: dict, left: float, y: float, bottom: float, height: float, font: str, size: int,
+               ruled: bool) -> float:
     xs = [left]
     for w in grid["widths"]:
         xs.append(xs[-1] + w)
@@ -295,7 +298,8 @@ def _pdf_table(pdf, grid: dict, left: float, y: float, bottom: float, height: fl
             if not rows:
                 continue
             top, low = tops[rows[0]], tops[rows[-1]] - heights[rows[-1]]
-            pdf.rect(xs[c], low, xs[c + cs] - xs[c], top - low, stroke=1, fill=0)
+            if ruled:
+                pdf.rect(xs[c], low, xs[c + cs] - xs[c], top - low, stroke=1, fill=0)
             if rows[0] != r:
                 continue                   # a merged cell's words stay on its first page
             lines = _lines_in(cell["text"], xs[c + cs] - xs[c], size)

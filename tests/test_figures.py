@@ -86,7 +86,7 @@ def test_real_report_every_hand_read_figure():
 
 # -- simulator reports ---------------------------------------------------------------
 CASES = [(seed, year, layout) for seed, year, layout in ((1, 2022, "2021"), (2, 2020, "2019"), (3, 2023, "2021"),
-                                                         (4, 2019, "2019"), (5, 2024, "2021"))]
+                                                         (4, 2019, "2019"), (5, 2024, "2021"), (10, 2022, "2021"))]
 
 
 @pytest.mark.parametrize("fmt", sorted(RENDER))
@@ -102,6 +102,27 @@ def test_simulated_report_every_cell(fmt, seed, year, layout, wrap, split):
     assert not wrong, f"{len(truth['cells']) - len(wrong)}/{len(truth['cells'])} right; wrong: {list(wrong.items())[:5]}"
     assert set(cells) == set(truth["cells"])
     assert got.checks and all(c.ok for c in got.checks) and not got.problems
+
+
+@pytest.mark.parametrize("seed,year,layout", CASES)
+@pytest.mark.parametrize("wrap,split", [(False, False), (True, True)])
+def test_simulated_pdf_without_ruling_lines(seed, year, layout, wrap, split):
+    """No grid to read cells from: words by line, a merged cell's label centred among the rows it spans."""
+    truth = make_tables(seed, year, layout)
+    got = figures.extract(render_pdf(truth, wrap_labels=wrap, split_pages=split, ruled=False), year=year)
+    cells = _cells(got)
+    wrong = {k: (v, cells[k].value if k in cells else None) for k, v in truth["cells"].items()
+             if k not in cells or cells[k].value != v}
+    assert not wrong and set(cells) == set(truth["cells"]), list(wrong.items())[:5]
+    assert all(c.ok for c in got.checks) and not got.problems
+
+
+def test_simulated_cases_cover_the_variations():
+    tables = [make_tables(*case) for case in CASES]
+    assert {t["six_items"] for t in tables if t["layout"] == "2021"} == {True, False}
+    assert {t["style"]["fullwidth"] for t in tables} == {True, False}
+    assert {t["style"]["dash_zero"] for t in tables} == {True, False}
+    assert len({t["style"]["split_after"] for t in tables}) == 3
 
 
 def test_simulated_rows_one_line_or_three_sub_items():
