@@ -234,3 +234,212 @@ def test_mark_na_cli_refuses_a_year_with_no_cell(web):
     r = CliRunner().invoke(app, ["mark-na", AGENCY, "2009", "--who", "a", "--why", "b", "--catalogue", cat.url])
     assert r.exit_code == 2 and "2009" in r.output
     assert cat.coverage_marks() == []
+
+
+# --- onboarding portals (point 9) -----------------------------------------------------------------
+
+def test_sites_schema_is_a_json_schema_of_site_files():
+    from crawler.siteconfig import SiteConfig
+    from tests.harness import nianbao
+
+    r = nianbao("sites", "schema")
+    assert r.returncode == 0, r.stderr
+    schema = json.loads(r.stdout)
+    assert schema["$schema"].startswith("https://json-schema.org/")
+    assert schema["type"] == "object" and schema["additionalProperties"] is False
+    assert set(schema["required"]) == {"id", "agency", "start_urls"}
+    assert set(schema["properties"]) == set(SiteConfig.model_fields)
+    hints = schema["$defs"]["Hints"]["properties"]["cms"]
+    assert "hanweb" in json.dumps(hints)                    # valid hints values are in the schema
+    assert schema["properties"]["timezone"]["default"] == "Asia/Shanghai"
+    assert "discovered" in schema["$defs"]["Verification"]["properties"]
+    for name, prop in schema["properties"].items():
+        assert prop.get("description"), name               # every option says what it is
+    # every shipped site file is valid against it, as far as a plain JSON reading goes
+    import yaml
+    for path in (ROOT / "sites").glob("*.yaml"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert set(data) <= set(schema["properties"]), path
+
+
+def test_readme_lists_every_site_option_with_its_default():
+    from crawler.siteconfig import option_rows, options_table
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    begin, end = "<!-- site-options:begin -->", "<!-- site-options:end -->"
+    assert begin in readme and end in readme
+    block = readme[readme.index(begin) + len(begin):readme.index(end)].strip("\n")
+    assert block == options_table().strip("\n"), (
+        "README's site options table is stale: paste the output of "
+        "`.venv/bin/python -c 'from crawler.siteconfig import options_table; print(options_table())'`")
+    for key, _kind, default, _text in option_rows():
+        assert f"| `{key}` |" in block, key
+
+
+def test_schedule_reads_cron_in_the_site_time_zone():
+    from datetime import datetime, timedelta, timezone
+
+    from crawler.schedule import LastRun, is_due
+    from crawler.siteconfig import ConfigError, parse_site
+
+    now = datetime(2026, 3, 2, 3, 30, tzinfo=timezone.utc)     # Monday 03:30 UTC = 11:30 in Shanghai
+    last = LastRun(datetime(2026, 3, 1, 20, 0, tzinfo=timezone.utc), "ok")   # Sunday 20:00 UTC
+    # "0 3 * * 1": Monday 03:00. In Shanghai that was Sunday 19:00 UTC, before the last run: not due.
+    assert is_due("0 3 * * 1", last, now, tz="Asia/Shanghai") is False
+    assert is_due("0 3 * * 1", last, now, tz="UTC") is True
+    assert is_due("0 3 * * 1", LastRun(now - timedelta(hours=9), "ok"), now, tz="Asia/Shanghai") is True
+    site = parse_site({"id": "x", "agency": "某局", "start_urls": ["http://x.gov.cn/"], "schedule": "0 3 * * 1"})
+    assert site.timezone == "Asia/Shanghai"
+    with pytest.raises(ConfigError) as bad:
+        parse_site({"id": "x", "agency": "某局", "start_urls": ["http://x.gov.cn/"], "timezone": "Mars/Olympus"})
+    assert bad.value.problems[0][1] == "timezone"
+
+
+def test_adhoc_kind_and_first_year_reach_the_catalogue(tmp_path):
+    import simulator
+    from storage.catalogue import Catalogue
+    from tests.harness import nianbao
+
+    world = simulator.World(seed=0, size="tiny")
+    portal = next(p for p in world.portals if p.family == "static")
+    cat_url = f"sqlite:///{tmp_path / 'cat.sqlite'}"
+    with simulator.serve(world) as server:
+        r = nianbao("crawl", "--start-url", portal.start_url, "--agency", portal.agency, "--id", "adhoc-x",
+                    "--kind", "government", "--first-year", "2016", "--max-pages", "3", "--proxy", server.proxy_url,
+                    "--catalogue", cat_url, "--store", str(tmp_path / "objects"), timeout=300)
+    assert r.returncode in (0, 4), r.stderr[-2000:]
+    cat = Catalogue.open(cat_url)
+    site = next(s for s in cat.sites() if s.id == "adhoc-x")
+    assert (site.kind, site.first_year) == ("government", 2016)
+    run = cat.runs(site_id="adhoc-x")[0]
+    assert run.stats["nianbao/schedule/timezone"] == "Asia/Shanghai"     # the zone kept with the run
+    bad = nianbao("crawl", "--start-url", portal.start_url, "--agency", portal.agency, "--kind", "ministry")
+    assert bad.returncode == 2 and "--kind" in bad.stderr
+
+
+def test_agency_from_a_home_page_title():
+    from crawler.sitediscovery import agency_from_title
+
+    assert agency_from_title("<title>永定市人民政府门户网站</title>".encode()) == "永定市人民政府"
+    assert agency_from_title("<title>首页 - 惠东县商务局</title>".encode()) == "惠东县商务局"
+    gbk = '<meta charset="gbk"><title>青川市卫生健康委员会</title>'.encode("gbk")
+    assert agency_from_title(gbk) == "青川市卫生健康委员会"
+    assert agency_from_title(b"<title>Welcome</title>") is None
+
+
+SIM_FAMILIES = ("hanwebxxgk", "picker_select")
+
+
+def test_sites_add_on_the_simulator_writes_files_that_find_every_report(tmp_path):
+    """Discovery crawl of ad hoc portals (one agency from a CSV, one from the home page's title), the
+    report it prints, the site files it writes; then those files crawled into a new archive find
+    every true report of the portals, each with its year and agency."""
+    import yaml
+
+    from simulator import adhoc_world, serve
+    from storage.catalogue import Catalogue
+    from tests.harness import nianbao
+
+    world = adhoc_world(seed=0)
+    portals = [next(p for p in world.portals if p.family == f) for f in SIM_FAMILIES]
+    csv_file = tmp_path / "portals.csv"
+    csv_file.write_text("url,agency\n" + f"{portals[0].start_url},{portals[0].agency}\n", encoding="utf-8")
+    out = tmp_path / "sites"
+    with serve(world) as server:
+        add = nianbao("sites", "add", portals[1].start_url, "--from-csv", str(csv_file), "--out-dir", str(out),
+                      "--proxy", server.proxy_url, "--catalogue", f"sqlite:///{tmp_path / 'discovery.sqlite'}",
+                      "--store", str(tmp_path / "discovery-objects"), timeout=600)
+        assert add.returncode == 0, add.stdout[-3000:] + add.stderr[-3000:]
+        files = sorted(out.glob("*.yaml"))
+        assert len(files) == 2
+        for f in files:
+            data = yaml.safe_load(f.read_text(encoding="utf-8"))
+            assert data["verification"]["verified"] is False and data["verification"]["discovered"]
+            assert "not checked by a person" in data["verification"]["note"]
+        assert "年报 columns" in add.stdout and "reports per year" in add.stdout and "browser:" in add.stdout
+        assert "CMS family: hanweb" in add.stdout
+        assert f"agency {portals[1].agency}" in add.stderr            # read from the home page's title
+        crawl = nianbao("crawl", "--all", "--sites-dir", str(out), "--proxy", server.proxy_url,
+                        "--catalogue", f"sqlite:///{tmp_path / 'check.sqlite'}",
+                        "--store", str(tmp_path / "check-objects"), timeout=600)
+    assert crawl.returncode == 0, crawl.stdout[-3000:] + crawl.stderr[-3000:]
+    cat = Catalogue.open(f"sqlite:///{tmp_path / 'check.sqlite'}")
+    found = {(r.agency, r.year) for r in cat.reports() if r.removed_at is None}
+    truth = {(t.agency, t.year) for t in world.truth if t.site_id in {p.site_id for p in portals}}
+    assert truth <= found, sorted(truth - found)
+    assert {s.id for s in cat.sites()} == {f.stem for f in files}
+
+
+FARM_PORTALS = ("p06", "p07")
+FARM_START = __import__("threading").Lock()      # one farm starts at a time: never the same free ports
+
+
+def _farm_discover_and_check(pid: str, workdir: Path) -> dict:
+    """`sites add` on a fresh farm, then the written file crawled on another fresh farm on the same
+    ports (some portals keep state per farm process), scored by the farm's own scorer."""
+    from tests import farmdev
+    from tests.harness import nianbao
+
+    first = farmdev.Farm(workdir / "discover")
+    with FARM_START:
+        first.__enter__()
+    try:
+        portal = next(p for p in first.manifest["portals"] if p["id"] == pid)
+        allow = [a for h in portal["allowed_hosts"] for a in ("--allow", h)]
+        add = nianbao("sites", "add", portal["start_url"], "--agency", portal["agencies"][0], *allow,
+                      "--out-dir", str(workdir / "sites"),
+                      "--catalogue", f"sqlite:///{workdir / 'discovery.sqlite'}",
+                      "--store", str(workdir / "discovery-objects"), timeout=900)
+    finally:
+        first.__exit__(None, None, None)
+    second = farmdev.Farm(workdir / "check")
+    second.base = first.base
+    with FARM_START:
+        second.__enter__()
+    try:
+        assert second.base == first.base
+        data = workdir / "check"
+        crawl = nianbao("crawl", "--all", "--sites-dir", str(workdir / "sites"),
+                        "--catalogue", f"sqlite:///{data / 'catalogue.db'}", "--store", str(data / "objects"),
+                        timeout=900)
+        export = data / "export.jsonl"
+        nianbao("export", "-o", str(export), "--catalogue", f"sqlite:///{data / 'catalogue.db'}",
+                "--store", str(data / "objects"))
+        scored = farmdev.score(second, [export], data / "score")
+    finally:
+        second.__exit__(None, None, None)
+    return {"add": add, "crawl": crawl, "score": scored, "files": sorted((workdir / "sites").glob("*.yaml"))}
+
+
+@pytest.fixture(scope="module")
+def farm_added(tmp_path_factory):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests import farmdev
+
+    if not farmdev.available():
+        pytest.skip("../shared/farm-dev is not here")
+    work = tmp_path_factory.mktemp("farm-sites-add")
+    with ThreadPoolExecutor(max_workers=len(FARM_PORTALS)) as pool:
+        return dict(zip(FARM_PORTALS, pool.map(lambda pid: _farm_discover_and_check(pid, work / pid), FARM_PORTALS)))
+
+
+@pytest.mark.timeout(1200)
+@pytest.mark.parametrize("pid", FARM_PORTALS)
+def test_sites_add_on_the_farm_writes_files_that_find_every_report(farm_added, pid):
+    import yaml
+
+    from tests import farmdev
+
+    got = farm_added[pid]
+    assert got["add"].returncode == 0, got["add"].stdout[-3000:] + got["add"].stderr[-3000:]
+    assert len(got["files"]) == 1
+    data = yaml.safe_load(got["files"][0].read_text(encoding="utf-8"))
+    assert data["verification"]["discovered"] and data["verification"]["verified"] is False
+    assert got["crawl"].returncode == 0, got["crawl"].stdout[-3000:] + got["crawl"].stderr[-3000:]
+    result = got["score"]
+    row = farmdev.portal_row(result, pid)
+    assert row["recall"] == 1.0, [m for m in result["missed"] if m["portal"] == pid]
+    assert not [f for f in result["false_positives"] if f.get("portal") == pid]
+    if pid == "p06":       # a disclosure platform: its departments are reported and the file says so
+        assert "directory platform" in got["add"].stdout and data["hints"]["directory"] is True
