@@ -86,7 +86,11 @@ def extract_archive(catalogue, store, *, since: datetime | None = None, all: boo
         spent = stats.seconds.setdefault(result.format, [0, 0.0])
         spent[0] += 1
         spent[1] = round(spent[1] + time.perf_counter() - started, 4)
-        got = _record(catalogue, stats, cap, version, result=result)
+        # figures.extract never raises: a reader that crashed says so among its problems.
+        failed = next((p for p in result.problems if str(p).startswith("extractor failed")), None)
+        got = _record(catalogue, stats, cap, version, result=result, error=failed)
+        if got == "error":
+            stats.errors += 1
         if got == "no_tables":
             stats.no_tables += 1
         elif got == "failed_checks":
@@ -98,7 +102,7 @@ def _record(catalogue, stats: ExtractStats, cap, version: str, *, result=None, e
     """Record one reading; its status."""
     figures = [_plain(f) for f in result.figures] if result is not None else []
     checks = [_plain(c) for c in result.checks] if result is not None else []
-    problems = list(result.problems) if result is not None else []
+    problems = [p for p in result.problems if p != error] if result is not None else []
     for p in problems:
         kind = str(p).split(":", 1)[0][:60]
         stats.problems[kind] = stats.problems.get(kind, 0) + 1

@@ -182,7 +182,8 @@ class FigureArchive:
         """Keep one version's reading of a capture; "extracted" when its figures or checks are new or
         differ from the ones on record (then, in the same transaction, the capture's figures are
         replaced and the report's change feed says "figures"), "unchanged" when the reading is the
-        one on record (only this version's extraction row is written: it has read the file)."""
+        one on record (only this version's extraction row is written: it has read the file), or when
+        the extractor failed (`error`) on a file an earlier version read: its figures are kept."""
         figures = [dict(f) for f in figures]
         checks = [json.loads(json.dumps(dict(c), default=list)) for c in checks]
         problems = [str(p) for p in problems] + ([f"error: {error}"] if error else [])
@@ -215,9 +216,15 @@ class FigureArchive:
                        extractor_version=version, format=format, layout=layout, status=status,
                        figures=len(figures), failed_checks=sum(1 for c in checks if not c.get("ok", True)),
                        checks=checks, problems=problems, extracted_at=now)
+            held_version = latest.figures_version or latest.extractor_version if latest is not None else None
             if same:
-                held_version = latest.figures_version or latest.extractor_version
                 s.execute(sa.insert(FigureExtraction.__table__), dict(row, figures_version=held_version))
+                return "unchanged"
+            if error and held:
+                # An extractor that failed keeps what an earlier one read: its reading says so
+                # (status error, its problem), the figures stay those of the version that read them.
+                s.execute(sa.insert(FigureExtraction.__table__),
+                          dict(row, figures=len(held), figures_version=held_version))
                 return "unchanged"
             s.execute(sa.delete(ReportFigure).where(ReportFigure.capture_id == capture_id))
             if figures:

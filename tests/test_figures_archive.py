@@ -152,6 +152,21 @@ def test_extract_is_idempotent_and_a_new_version_rewrites_only_what_changed(arch
     figs = cat.figures_for_report(report_id=pdf_report)
     assert _cell(figs, NEW_CASES)["value"] == 96 and {f["extractor_version"] for f in figs} == {"misread"}
     assert {f["extractor_version"] for f in cat.figures_for_report(report_id=ids["text"][0])} == {figures.EXTRACTOR_VERSION}
+    # A version whose reader crashes on the PDF keeps what the last one read, and says so.
+    def crashes(data, **kw):
+        got = figures.extract(data, **kw)
+        if data.startswith(b"%PDF"):
+            return dataclasses.replace(got, figures=(), checks=(), problems=("extractor failed: MemoryError",))
+        return got
+
+    monkeypatch.setattr(statsrun, "extractor", lambda: ("crashing", crashes))
+    crashed = _stats(cat, store)
+    assert crashed["read"] == 3 and crashed["errors"] == 1 and crashed["extracted"] == 0
+    reading = next(r for r in cat.checks_for_report(report_id=pdf_report) if r["capture_id"] == pdf_capture)
+    assert reading["status"] == "error" and reading["extractor_version"] == "crashing"
+    assert reading["problems"] == ["error: extractor failed: MemoryError"] and reading["figures_version"] == "misread"
+    assert _cell(cat.figures_for_report(report_id=pdf_report), NEW_CASES)["value"] == 96
+    assert len(_figure_changes(cat)) == 3
     # --all reads every file again whatever version read it; --site and --since narrow it.
     assert _stats(cat, store, "--all")["read"] == 3
     assert _stats(cat, store, "--all", "--since", "2999-01-01")["read"] == 0
