@@ -1,7 +1,8 @@
 """`python -m bench [NAME ...] [--size N]`: run benchmarks, print their ratios, save bench/results.json.
 
 Names: throughput, focus, recrawl (one shared farm crawl), recrawl_polite (its own farm, default politeness),
-memory, browser, discovery (requests per report on the ad hoc families, beside wget), chaos (seeded faults on a
+memory, browser, discovery (requests per report on the ad hoc families, beside wget), figures (statistics
+extraction: seconds per report by format, share passing every check), chaos (seeded faults on a
 SeaweedFS store, then plain reruns: `--seeds N`; not part of "all"). No name: all of them.
 """
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 FARM = ("throughput", "recrawl", "focus", "recrawl_polite", "focus_busy")
-OTHERS = ("memory", "browser", "discovery")
+OTHERS = ("memory", "browser", "discovery", "figures")
 OPT_IN = ("chaos",)      # run only when named
 HEADLINE = {
     "throughput": lambda r: f"full pipeline {r['full_pages_per_s']} pages/s vs bare spider {r['bare_pages_per_s']}: ratio {r['ratio']} (median of rounds {r['ratios']}; target {r['target']}); spider alone (no store, catalogue, WARC) {r['spider_only_pages_per_s']}: ratio {r['spider_only_ratio']}; against a bare spider with nianbao's GC settings ({r['bare_tuned_gc_pages_per_s']}): ratio {r['ratio_to_bare_with_tuned_gc']}",
@@ -32,6 +33,7 @@ HEADLINE = {
     "recrawl_polite": lambda r: (f"recrawl of an unchanged farm at the default politeness ({r['portals']} portals, "
                                  f"1 s between requests to a host): bytes {r['bytes_ratio']}, time {r['time_ratio']}, "
                                  f"requests {r['requests_ratio']} of the first crawl"),
+    "figures": lambda r: __import__("bench.figures", fromlist=["headline"]).headline(r),
     "chaos": lambda r: __import__("bench.chaos", fromlist=["headline"]).headline(r),
     "memory": lambda r: f"peak RSS with a {r['frontier']:,} URL frontier: {r['peak_rss_mb']} MB (idle worker {r['idle_rss_mb']} MB; target < {r['target_mb']} MB): ratio {r['ratio']}",
     "browser": lambda r: (f"rendered {r['rendered']} of {r['pages']} pages ({r['needed']} found needing it, {r['planned']} planned); "

@@ -26,15 +26,15 @@ def read_pdf(data: bytes) -> tuple[list[Line], list[str], str]:
         for number, page in enumerate(pages[:MAX_PAGES], 1):
             try:
                 words = page.extract_words(x_tolerance=1.5, y_tolerance=2, keep_blank_chars=False)
+                if len(words) > MAX_WORDS_PER_PAGE:
+                    problems.append(f"page {number}: {len(words)} words, only {MAX_WORDS_PER_PAGE} read")
+                    words = words[:MAX_WORDS_PER_PAGE]
+                page_lines = _page(page, words, number, problems)
             except Exception as exc:  # noqa: BLE001 - one broken page is a problem line, not a failed report
                 problems.append(f"page {number}: {type(exc).__name__}")
                 continue
             finally:
-                page.flush_cache() if hasattr(page, "flush_cache") else None
-            if len(words) > MAX_WORDS_PER_PAGE:
-                problems.append(f"page {number}: {len(words)} words, only {MAX_WORDS_PER_PAGE} read")
-                words = words[:MAX_WORDS_PER_PAGE]
-            page_lines = _page(page, words, number, problems)
+                page.close()            # its parsed objects go now, not with the document (memory stays per page)
             texts.extend(line_text for line_text, _ in page_lines)
             lines.extend(line for _, line in page_lines)
     if not any(t.strip() for t in texts):
