@@ -27,6 +27,24 @@ FAMILIES = {"gkmlpt", "hanweb"}
 NO_TRACEBACK = "Traceback"
 
 
+class Result:
+    def __init__(self, returncode: int, stdout: str, stderr: str):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+def cli(*args: str, env: dict | None = None) -> Result:
+    """`nianbao ARGS` in this process (typer's runner): for commands that crawl nothing, where a
+    subprocess would spend its seconds importing. Tracebacks are checked through subprocesses."""
+    from typer.testing import CliRunner
+
+    from crawler.cli import app
+
+    r = CliRunner().invoke(app, list(args), env={"COLUMNS": "200", **(env or {})})
+    if r.exception is not None and not isinstance(r.exception, SystemExit):
+        raise r.exception
+    return Result(r.exit_code, r.stdout, r.stderr)
+
+
 @pytest.fixture(scope="module")
 def world():
     return simulator.World(seed=0, size="tiny")
@@ -79,7 +97,7 @@ def _summary_rows(stdout: str) -> dict[str, dict]:
 
 
 def _runs(catalogue_url: str) -> list[dict]:
-    proc = nianbao("runs", "--format", "json", "--limit", "100", "--catalogue", catalogue_url)
+    proc = cli("runs", "--format", "json", "--limit", "100", "--catalogue", catalogue_url)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
@@ -110,7 +128,7 @@ def test_counts_reconcile_with_catalogue_coverage_and_export(world, twice):
     # every report of the archive was new exactly once
     assert sum(r["new"] for r in runs) == len(reports)
     # coverage "found" counts publisher-year cells: the distinct (site, agency, year) of the reports
-    cov = nianbao("coverage", "--format", "json", "--catalogue", first.catalogue_url)
+    cov = cli("coverage", "--format", "json", "--catalogue", first.catalogue_url)
     assert cov.returncode == 0, cov.stderr
     totals = json.loads(cov.stdout)["totals"]
     cells = {(r.site_id, r.agency, r.year) for r in reports}
@@ -119,7 +137,7 @@ def test_counts_reconcile_with_catalogue_coverage_and_export(world, twice):
     truth = {(t.site_id, t.agency, t.year) for t in world.truth if t.site_id in {r["site_id"] for r in runs}}
     assert cells == truth
     # the export's page and attachment rows of a run are that run's files
-    exp = nianbao("export", "--catalogue", first.catalogue_url, "--store", first.store_url)
+    exp = cli("export", "--catalogue", first.catalogue_url, "--store", first.store_url)
     rows = [json.loads(line) for line in exp.stdout.splitlines()]
     for run in runs:
         mine = [r for r in rows if r["crawl_run_id"] == run["id"] and r["kind"] in ("page", "attachment")]
@@ -132,7 +150,7 @@ def test_count_words_are_defined_in_help_and_readme():
     from crawler.counts import COUNTS
 
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    help_text = nianbao("runs", "--help", env={"COLUMNS": "200"}).stdout
+    help_text = cli("runs", "--help").stdout
     for name in COUNTS:
         assert f"**{name}**" in readme, name
         assert f"{name}:" in help_text, name
@@ -262,7 +280,7 @@ def test_bad_catalogue_is_refused_before_any_fetch(tmp_path, url, says):
     assert says in _one_settings_line(_adhoc(tmp_path, catalogue=url), "catalogue")
     # every command that reads the catalogue says it the same way: no 92-line traceback
     for args in (["runs"], ["coverage"], ["export"], ["owed"]):
-        assert says in _one_settings_line(nianbao(*args, "--catalogue", url), "catalogue"), args
+        assert says in _one_settings_line(cli(*args, "--catalogue", url), "catalogue"), args
 
 
 def test_read_only_store_is_refused_before_any_fetch(tmp_path):
@@ -278,14 +296,16 @@ def test_read_only_store_is_refused_before_any_fetch(tmp_path):
 
 
 def test_missing_browser_is_refused_when_rendering_is_required(tmp_path):
-    line = _one_settings_line(_adhoc(tmp_path, "--render", "always", env={"NIANBAO_CHROMIUM": "/nonexistent/chromium"}),
-                              "browser")
+    proc = cli("crawl", "--start-url", "http://127.0.0.1:1/", "--agency", "某局", "--render", "always",
+               "--catalogue", _sqlite(tmp_path), "--store", (tmp_path / "o").as_uri(),
+               env={"NIANBAO_CHROMIUM": "/nonexistent/chromium"})
+    line = _one_settings_line(proc, "browser")
     assert "/nonexistent/chromium not found" in line
 
 
 def test_unreachable_redis_is_refused(tmp_path):
-    proc = nianbao("worker", "--redis", "redis://127.0.0.1:1/0", "--catalogue", _sqlite(tmp_path),
-                   "--store", (tmp_path / "o").as_uri(), "--exit-when-idle", "1", timeout=60)
+    proc = cli("worker", "--redis", "redis://127.0.0.1:1/0", "--catalogue", _sqlite(tmp_path),
+               "--store", (tmp_path / "o").as_uri(), "--exit-when-idle", "1")
     assert "cannot reach redis://127.0.0.1:1/0" in _one_settings_line(proc, "redis")
 
 
@@ -294,8 +314,8 @@ def test_serve_on_a_busy_port_is_exit_6_before_serving(tmp_path):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        proc = nianbao("serve", "--port", str(port), "--catalogue", _sqlite(tmp_path),
-                       "--store", (tmp_path / "o").as_uri(), timeout=60)
+        proc = cli("serve", "--port", str(port), "--catalogue", _sqlite(tmp_path),
+                   "--store", (tmp_path / "o").as_uri())
     assert "already in use" in _one_settings_line(proc, "port")
     assert "serving" not in proc.stderr
 
@@ -376,10 +396,10 @@ def test_help_has_plain_metavars_and_describes_every_option():
 
     assert cli_help.undocumented(app) == []
     for command in (["crawl"], ["runs"], ["schedule"], ["worker"], ["serve"], ["coverage"]):
-        text = nianbao(*command, "--help", env={"COLUMNS": "200"}).stdout
+        text = cli(*command, "--help").stdout
         for python_type in ("<list[str]>", "<int", "<str>", "<bool>", "<path>", "x>=", "range>"):
             assert python_type not in text, (command, python_type)
-    crawl = nianbao("crawl", "--help", env={"COLUMNS": "200"}).stdout
+    crawl = cli("crawl", "--help").stdout
     assert "--max-pages" in crawl and "N [at least 1]" in crawl and "URL" in crawl
 
 
@@ -398,7 +418,7 @@ def test_version():
     (["crawl", "--render", "sometimes", "--all"], "--render"),
 ])
 def test_usage_errors_are_usage_errors(args, says):
-    proc = nianbao(*args, env={"COLUMNS": "200"})
+    proc = cli(*args)
     assert proc.returncode == 2, (proc.returncode, proc.stderr)
     assert says in proc.stderr and "config error" not in proc.stderr and NO_TRACEBACK not in proc.stderr
     assert "Usage:" in proc.stderr
@@ -408,7 +428,7 @@ def test_filters_that_match_nothing_say_so(twice):
     first, _ = twice
     for args in (["runs", "--site", "nosuch"], ["coverage", "--site", "nosuch"], ["owed", "--site", "nosuch"],
                  ["coverage", "--region", "火星"]):
-        proc = nianbao(*args, "--catalogue", first.catalogue_url)
+        proc = cli(*args, "--catalogue", first.catalogue_url)
         assert proc.returncode == 2, (args, proc.returncode, proc.stdout[-500:])
         lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
         assert len(lines) == 1 and ("nosuch" in lines[0] or "火星" in lines[0]), lines
