@@ -338,13 +338,14 @@ def sites_validate(path: Optional[Path] = typer.Argument(None, metavar="PATH",
 
 @sites_app.command("list")
 def sites_list(sites_dir: Optional[Path] = SitesDirOpt):
-    """List configured sites."""
-    from crawler.siteconfig import ConfigError, load_sites
+    """List configured sites (a bad site file is one line and exit 3; the others are listed)."""
+    from crawler.siteconfig import ConfigError
 
     try:
-        sites = load_sites(sites_dir or env.sites_dir())
+        sites, bad = load_good_sites(sites_dir or env.sites_dir())
     except ConfigError as exc:
         _config_error(exc)
+    _report_skipped(bad)
     table = Table()
     for col in ("id", "agency", "region", "verified", "schedule"):
         table.add_column(col)
@@ -352,6 +353,8 @@ def sites_list(sites_dir: Optional[Path] = SitesDirOpt):
         table.add_row(s.id, s.agency, s.region.name if s.region else "-",
                       "yes" if s.verification.verified else "no", s.schedule or "-")
     out.print(table)
+    if bad:
+        raise typer.Exit(EXIT_CONFIG)
 
 
 @app.command()
