@@ -256,6 +256,9 @@ def test_api_and_report_page_show_the_tables_and_failed_checks(archive, monkeypa
         assert f'data-cell="{NEW_CASES}"' in html and f'href="/captures/{pdf_capture}/raw?inline=1"' in html
         assert 'class="num failed"' in html and "FAILED" in html and broken["name"] in html
         assert c.get("/reports/999999").status_code == 404
+        assert f'href="/reports/{pdf_report}"' in c.get(f"/captures/{pdf_capture}").text
+        feed = c.get("/api/changes", params={"limit": 1000}).json()["changes"]
+        assert {r["figures_url"] for r in feed if r["action"] == "figures"} >= {f"/api/reports/{pdf_report}/figures"}
 
         cov = c.get("/", params={"figure": NEW_CASES})
         assert cov.status_code == 200 and 'data-figure="95"' in cov.text and "shaded by" in cov.text

@@ -35,8 +35,13 @@ def _capture_or_404(ctx, capture_id: int):
 @router.get("/changes", summary="Reports and files changed since a cursor")
 def changes(request: Request, cursor: inputs.Cursor = 0, limit: inputs.PageLimit = 100):
     """Oldest first. Pass the returned `cursor` back to get the next page; an empty page means
-    you are up to date. Ids commit in order, so nothing is skipped under concurrent writers."""
+    you are up to date. Ids commit in order, so nothing is skipped under concurrent writers.
+    A report's `figures` change (its statistics read, or read differently by a new extractor
+    version) carries `figures_url`."""
     rows, next_cursor = _ctx(request).catalogue.changes_since(cursor=cursor, limit=limit)
+    for row in rows:   # a report's statistics were read or read differently (nianbao stats extract)
+        if row["entity"] == "report" and row["action"] == "figures":
+            row["figures_url"] = f"/api/reports/{row['entity_id']}/figures"
     return {"changes": rows, "cursor": next_cursor, "more": len(rows) == limit}
 
 
