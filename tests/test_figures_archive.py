@@ -170,6 +170,10 @@ def test_extract_is_idempotent_and_a_new_version_rewrites_only_what_changed(arch
     # --all reads every file again whatever version read it; --site and --since narrow it.
     assert _stats(cat, store, "--all")["read"] == 3
     assert _stats(cat, store, "--all", "--since", "2999-01-01")["read"] == 0
+    assert _stats(cat, store, "--all", "--site", "hzq")["read"] == 3
+    # The end-of-crawl hook: the same reading, and never an exception.
+    assert statsrun.extract_runs(cat.engine.url.render_as_string(hide_password=False), store.url).read == 0
+    assert statsrun.extract_runs("postgresql://nobody@127.0.0.1:1/x", store.url) is None
 
 
 def test_export_rows_carry_provenance_and_checks(archive, tmp_path, catalogue_url):
