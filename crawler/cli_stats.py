@@ -58,6 +58,7 @@ def extract(
     all_: bool = typer.Option(False, "--all", help="Read every file again, whatever version read it"),
     since: Optional[str] = typer.Option(None, "--since", help="Only files first archived on or after YYYY-MM-DD"),
     site: Optional[str] = typer.Option(None, "--site", help="One site id"),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Processes reading files at once (reading is CPU)"),
     fmt: str = typer.Option("text", "--format", help="text | json"),
     catalogue: Optional[str] = CatalogueOpt,
     store: Optional[str] = StoreOpt,
@@ -68,11 +69,13 @@ def extract(
 
     if fmt not in ("text", "json"):
         _usage(f"--format: {fmt!r} is not text or json")
+    if not 1 <= jobs <= 64:
+        _usage(f"--jobs: {jobs} is not between 1 and 64")
     day = _since(since)
     cat = _open_catalogue(catalogue)
     _known_site(cat, site)
     version, _ = statsrun.extractor()
-    stats = statsrun.extract_archive(cat, _open_store(store), since=day, all=all_, site_id=site)
+    stats = statsrun.extract_archive(cat, _open_store(store), since=day, all=all_, site_id=site, jobs=jobs)
     if fmt == "json":
         print(json.dumps({"extractor_version": version, **stats.as_dict()}, ensure_ascii=False))
         return

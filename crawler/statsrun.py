@@ -58,44 +58,84 @@ def _plain(obj) -> dict:
 
 def extract_archive(catalogue, store, *, since: datetime | None = None, all: bool = False,
                     site_id: str | None = None, version: str | None = None, extract=None,
-                    stats: ExtractStats | None = None) -> ExtractStats:
-    """Read every archived report file not yet read by this extractor version (all: every one)."""
+                    stats: ExtractStats | None = None, jobs: int = 1) -> ExtractStats:
+    """Read every archived report file not yet read by this extractor version (all: every one).
+    jobs > 1: that many processes read files at once (reading is CPU; the catalogue is written
+    here, one transaction per file, in the order the readings come back)."""
     stats = stats if stats is not None else ExtractStats()
     if version is None or extract is None:
         default_version, default_extract = extractor()
         version, extract = version or default_version, extract or default_extract
+    todo = []
     for cap, year in catalogue.extraction_todo(version=version, since=since, all=all, site_id=site_id):
         if cap.size is not None and cap.size > MAX_FILE_BYTES:
             stats.errors += 1
             _record(catalogue, stats, cap, version, error=f"file of {cap.size} bytes not read (over {MAX_FILE_BYTES})")
-            continue
-        try:
-            data = store.get(cap.storage_key)
-        except (ObjectNotFound, StoreError, OSError) as exc:
-            stats.missing += 1
-            log.warning("capture %s: bytes not readable from the store (%s): %s", cap.id, cap.storage_key, exc)
-            continue
-        if hashlib.sha256(data).hexdigest() != cap.sha256:
-            stats.missing += 1
-            log.warning("capture %s: the bytes at %s are not %s; not read (nianbao fsck --repair)",
-                        cap.id, cap.storage_key, cap.sha256)
-            continue
-        stats.read += 1
-        started = time.perf_counter()
-        result = extract(data, content_type=cap.content_type, filename=cap.filename, year=year)
-        spent = stats.seconds.setdefault(result.format, [0, 0.0])
-        spent[0] += 1
-        spent[1] = round(spent[1] + time.perf_counter() - started, 4)
-        # figures.extract never raises: a reader that crashed says so among its problems.
-        failed = next((p for p in result.problems if str(p).startswith("extractor failed")), None)
-        got = _record(catalogue, stats, cap, version, result=result, error=failed)
-        if got == "error":
-            stats.errors += 1
-        if got == "no_tables":
-            stats.no_tables += 1
-        elif got == "failed_checks":
-            stats.failed_checks += 1
+        else:
+            todo.append((cap, year))
+    caps = {cap.id: cap for cap, _ in todo}
+    jobs_in = [(cap.id, cap.storage_key, cap.sha256, cap.content_type, cap.filename, year) for cap, year in todo]
+    if jobs > 1 and len(jobs_in) > 1:
+        import multiprocessing
+
+        # fork: the workers inherit the extractor as configured here, nothing is pickled but files' results.
+        with multiprocessing.get_context("fork").Pool(min(jobs, len(jobs_in)), initializer=_worker_init,
+                                                      initargs=(store.url, extract)) as pool:
+            for got in pool.imap_unordered(_worker_read, jobs_in):
+                _take(catalogue, stats, caps[got[0]], version, got)
+    else:
+        for job in jobs_in:
+            _take(catalogue, stats, caps[job[0]], version, _read(store, extract, job))
     return stats
+
+
+def _read(store, extract, job) -> tuple:
+    """(capture id, "read", Extraction, seconds) or (capture id, "missing", why, 0)."""
+    cap_id, key, sha, content_type, filename, year = job
+    try:
+        data = store.get(key)
+    except (ObjectNotFound, StoreError, OSError) as exc:
+        return cap_id, "missing", f"bytes not readable from the store ({key}): {exc}", 0.0
+    if hashlib.sha256(data).hexdigest() != sha:
+        return cap_id, "missing", f"the bytes at {key} are not {sha}; not read (nianbao fsck --repair)", 0.0
+    started = time.perf_counter()
+    result = extract(data, content_type=content_type, filename=filename, year=year)
+    return cap_id, "read", result, time.perf_counter() - started
+
+
+_WORKER: dict = {}
+
+
+def _worker_init(store_url: str, extract) -> None:
+    from storage.objects import open_store
+
+    _WORKER["store"], _WORKER["extract"] = open_store(store_url), extract
+
+
+def _worker_read(job) -> tuple:
+    return _read(_WORKER["store"], _WORKER["extract"], job)
+
+
+def _take(catalogue, stats: ExtractStats, cap, version: str, got: tuple) -> None:
+    """Count and record one file's reading."""
+    _cap_id, what, result, seconds = got
+    if what == "missing":
+        stats.missing += 1
+        log.warning("capture %s: %s", cap.id, result)
+        return
+    stats.read += 1
+    spent = stats.seconds.setdefault(result.format, [0, 0.0])
+    spent[0] += 1
+    spent[1] = round(spent[1] + seconds, 4)
+    # figures.extract never raises: a reader that crashed says so among its problems.
+    failed = next((p for p in result.problems if str(p).startswith("extractor failed")), None)
+    status = _record(catalogue, stats, cap, version, result=result, error=failed)
+    if status == "error":
+        stats.errors += 1
+    elif status == "no_tables":
+        stats.no_tables += 1
+    elif status == "failed_checks":
+        stats.failed_checks += 1
 
 
 def _record(catalogue, stats: ExtractStats, cap, version: str, *, result=None, error: str | None = None) -> str:

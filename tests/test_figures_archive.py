@@ -171,6 +171,11 @@ def test_extract_is_idempotent_and_a_new_version_rewrites_only_what_changed(arch
     assert _stats(cat, store, "--all")["read"] == 3
     assert _stats(cat, store, "--all", "--since", "2999-01-01")["read"] == 0
     assert _stats(cat, store, "--all", "--site", "hzq")["read"] == 3
+    # Two processes reading at once: the same readings (nothing rewritten, nothing in the feed).
+    assert _stats(cat, store, "--all", "--jobs", "2") | {"seconds": None, "problems": None} == \
+        {"extractor_version": "crashing", "read": 3, "extracted": 0, "unchanged": 3, "failed_checks": 0,
+         "no_tables": 1, "errors": 1, "missing": 0, "seconds": None, "problems": None}
+    assert len(_figure_changes(cat)) == 3
     # The end-of-crawl hook: the same reading, and never an exception.
     assert statsrun.extract_runs(cat.engine.url.render_as_string(hide_password=False), store.url).read == 0
     assert statsrun.extract_runs("postgresql://nobody@127.0.0.1:1/x", store.url) is None
@@ -215,7 +220,8 @@ def test_export_rows_carry_provenance_and_checks(archive, tmp_path, catalogue_ur
 
     # Bad input: one line, exit 2, no traceback.
     for args in (["export", "--format", "xml"], ["export", "--format", "parquet"], ["export", "--site", "nowhere"],
-                 ["export", "--year", "1800"], ["extract", "--since", "yesterday"], ["extract", "--site", "nowhere"]):
+                 ["export", "--year", "1800"], ["extract", "--since", "yesterday"], ["extract", "--site", "nowhere"],
+                 ["extract", "--jobs", "0"]):
         got = runner.invoke(cli_app, ["stats", *args, "--catalogue", url])
         assert got.exit_code == 2, (args, got.output)
         assert got.exception is None or isinstance(got.exception, SystemExit), (args, got.exception)
