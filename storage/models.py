@@ -312,7 +312,8 @@ class FigureExtraction(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("capture_id", "extractor_version", name="uq_figure_extraction"),)
 
     id: Optional[int] = Field(default=None, primary_key=True)
-    capture_id: int = Field(foreign_key="capture.id", index=True)
+    # A capture forgotten (its bytes lost: Catalogue.drop_objects) takes its readings with it.
+    capture_id: int = Field(foreign_key="capture.id", index=True, ondelete="CASCADE")
     report_id: int = Field(foreign_key="report.id", index=True)
     sha256: str = Field(max_length=64, index=True)
     extractor_version: str = Field(max_length=32)
@@ -337,7 +338,7 @@ class ReportFigure(SQLModel, table=True):
 
     id: Optional[int] = Field(default=None, primary_key=True)
     report_id: int = Field(foreign_key="report.id", index=True)
-    capture_id: int = Field(foreign_key="capture.id", index=True)
+    capture_id: int = Field(foreign_key="capture.id", index=True, ondelete="CASCADE")
     sha256: str = Field(max_length=64)
     table: str = Field(max_length=32)        # table2 | table3 | table4 | text
     row: str

@@ -125,6 +125,17 @@ def test_figures_migration_downgrades_and_upgrades_with_rows_present(url):
         assert cat.record_extraction(capture_id=cap, version="t1", format="pdf", figures=[
             {"table": "table3", "row": "一、本年新收", "column": "总计", "value": 5, "unit": "件", "printed": "5",
              "page": 2, "source": "table", "evidence": "5"}], checks=[]) == "extracted"
+        # A capture forgotten (fsck: its bytes lost) takes its readings and figures with it.
+        other = cat.add_capture(site_id="x", report_id=rid, url="http://x/r2.pdf", sha256="a" * 64, size=3,
+                                storage_key="sha256/aa/aa/" + "a" * 64, kind="attachment", is_report=True)
+        assert cat.record_extraction(capture_id=other, version="t1", figures=[], checks=[]) == "extracted"
+        assert cat.drop_objects(storage_keys=["sha256/aa/aa/" + "a" * 64]) == 2
+        assert cat.checks_for_report(report_id=rid) == [] and cat.figures_for_report(report_id=rid) == []
+        cat.record_blob(sha256="b" * 64, size=3, storage_key="sha256/bb/bb/" + "b" * 64)
+        cap = cat.add_capture(site_id="x", report_id=rid, url="http://x/r.pdf", sha256="b" * 64, size=3,
+                              storage_key="sha256/bb/bb/" + "b" * 64, kind="attachment", is_report=True)
+        cat.record_extraction(capture_id=cap, version="t1", figures=[
+            {"table": "table3", "row": "一、本年新收", "column": "总计", "value": 5, "printed": "5", "page": 2}])
         _alembic(cat.engine, command.downgrade, "0004")
         tables, revision = _state(cat.engine)
         assert revision == "0004" and not ({"figure_extraction", "report_figure"} & tables)

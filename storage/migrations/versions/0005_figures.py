@@ -37,7 +37,7 @@ def upgrade() -> None:
     sa.Column('problems', sa.JSON(), nullable=False),
     sa.Column('figures_version', sa.String(length=32), nullable=True),
     sa.Column('extracted_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['capture_id'], ['capture.id'], ),
+    sa.ForeignKeyConstraint(['capture_id'], ['capture.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['report_id'], ['report.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('capture_id', 'extractor_version', name='uq_figure_extraction')
@@ -63,7 +63,7 @@ def upgrade() -> None:
     sa.Column('evidence', sa.String(), nullable=False),
     sa.Column('extractor_version', sa.String(length=32), nullable=False),
     sa.Column('extracted_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['capture_id'], ['capture.id'], ),
+    sa.ForeignKeyConstraint(['capture_id'], ['capture.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['report_id'], ['report.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
