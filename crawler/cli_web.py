@@ -61,7 +61,8 @@ def coverage(
 ):
     """The publisher × year matrix.
 
-    One row per publisher, by region; totals per level, the governments with no site, and the list of gaps."""
+    Counts are of publisher × year cells: found + changed + incomplete + removed are the cells
+    with a report (README "Counts"). One row per publisher, by region; totals per level, the governments with no site, and the list of gaps."""
     from crawler import coverage_format as fmt_mod
     from crawler.coverage import from_catalogue
 
