@@ -14,8 +14,8 @@ FORMATS = ("table", "csv", "json", "md")
 out = Console()
 err = Console(stderr=True)
 
-CatalogueOpt = typer.Option(None, "--catalogue", help="Catalogue URL (default: NIANBAO_CATALOGUE or ./data)")
-StoreOpt = typer.Option(None, "--store", help="Object store URL (default: NIANBAO_STORE or ./data/objects)")
+CatalogueOpt = typer.Option(None, "--catalogue", metavar="URL", help="Catalogue URL (default: NIANBAO_CATALOGUE or ./data)")
+StoreOpt = typer.Option(None, "--store", metavar="URL", help="Object store URL (default: NIANBAO_STORE or ./data/objects)")
 
 
 def _open_catalogue(url: str | None):
@@ -51,12 +51,12 @@ def _parse_day(value: str | None) -> date | None:
 
 
 def coverage(
-    fmt: str = typer.Option("table", "--format", help="table | csv | json | md"),
-    region: Optional[str] = typer.Option(None, "--region", help="Region code (320000: Jiangsu and all in it) "
+    fmt: str = typer.Option("table", "--format", metavar="table|csv|json|md", help="Output format"),
+    region: Optional[str] = typer.Option(None, "--region", metavar="CODE|NAME", help="Region code (320000: Jiangsu and all in it) "
                                          "or name (substring)"),
-    site: Optional[str] = typer.Option(None, "--site", help="One site id"),
-    image: Optional[Path] = typer.Option(None, "--image", help="Write an SVG heatmap (.svg, or .png with cairosvg)"),
-    today: Optional[str] = typer.Option(None, "--today", help="Judge deadlines as of this date (YYYY-MM-DD)"),
+    site: Optional[str] = typer.Option(None, "--site", metavar="ID", help="One site id"),
+    image: Optional[Path] = typer.Option(None, "--image", metavar="FILE", help="Write an SVG heatmap (.svg, or .png with cairosvg)"),
+    today: Optional[str] = typer.Option(None, "--today", metavar="YYYY-MM-DD", help="Judge deadlines as of this date (YYYY-MM-DD)"),
     catalogue: Optional[str] = CatalogueOpt,
 ):
     """The publisher × year matrix.
