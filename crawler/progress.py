@@ -38,7 +38,9 @@ class Progress:
 
     def report(self, spider):
         s = snapshot(self.crawler.stats.get_stats())
-        line = (f"{spider.site.id}: {s['pages']} pages, {s['reports']} reports, "
+        # Links taken for reports so far, not yet the summary's "reports" (crawler/counts.py:
+        # distinct reports of the catalogue, counted when the run closes).
+        line = (f"{spider.site.id}: {s['pages']} pages, {s['reports']} report links, "
                 f"{s['files']} files archived, {s['errors']} errors")
         if self.tty:
             sys.stderr.write("\r\x1b[2K" + line)
