@@ -152,14 +152,17 @@ def summary(fmt: str = typer.Option("text", "--format", help="text | json"),
         by_status[s["status"]] = by_status.get(s["status"], 0) + 1
     tabled = [rid for rid, s in summaries.items() if (years.get(rid) or 0) >= 2019 and s["status"] in ("ok", "failed_checks")]
     passing = sum(1 for rid in tabled if summaries[rid]["status"] == "ok")
-    got = {"reports_read": len(summaries), "by_status": by_status, "reports_2019_with_tables": len(tabled),
+    since_2019 = sum(1 for rid in summaries if (years.get(rid) or 0) >= 2019)
+    got = {"reports_read": len(summaries), "by_status": by_status, "reports_2019_read": since_2019,
+           "reports_2019_with_tables": len(tabled),
            "passing_every_check": passing, "share_passing": round(passing / len(tabled), 4) if tabled else None}
     if fmt == "json":
         print(json.dumps(got, ensure_ascii=False))
         return
     statuses = ", ".join(f"{k} {v}" for k, v in sorted(by_status.items())) or "none"
     share = f"{got['share_passing']:.1%}" if tabled else "-"
-    out.print(f"{len(summaries)} reports read ({statuses}); of {len(tabled)} reports from 2019 on with tables, "
+    out.print(f"{len(summaries)} reports read ({statuses}); {since_2019} from 2019 on, of which {len(tabled)} "
+              f"with tables: "
               f"{passing} pass every check ({share})", highlight=False)
 
 

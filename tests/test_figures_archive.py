@@ -329,7 +329,7 @@ def test_simulated_reports_every_cell_right_and_the_inconsistent_one_flagged(fmt
                                           cat.engine.url.render_as_string(hide_password=False)])
         assert summary.exit_code == 0, summary.output
         assert json.loads(summary.stdout) == {"reports_read": 2, "by_status": {"ok": 1, "failed_checks": 1},
-                                              "reports_2019_with_tables": 2, "passing_every_check": 1,
+                                              "reports_2019_read": 2, "reports_2019_with_tables": 2, "passing_every_check": 1,
                                               "share_passing": 0.5}
         broken = made[2023][3]["broken"].replace("|", "/")
         rows = {(r["year"], r["cell"]): r for r in cat.figure_rows()}
