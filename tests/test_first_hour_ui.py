@@ -443,3 +443,31 @@ def test_sites_add_on_the_farm_writes_files_that_find_every_report(farm_added, p
     assert not [f for f in result["false_positives"] if f.get("portal") == pid]
     if pid == "p06":       # a disclosure platform: its departments are reported and the file says so
         assert "directory platform" in got["add"].stdout and data["hints"]["directory"] is True
+
+
+def test_coverage_command_in_a_log_names_years_agencies_and_the_legend(web):
+    from typer.testing import CliRunner
+
+    from crawler.cli import app
+
+    _, cat, _ = web
+    r = CliRunner().invoke(app, ["coverage", "--catalogue", cat.url, "--today", TODAY.isoformat()])
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert lines[0].startswith("Coverage 2015–2026")
+    header = " ".join(lines[1:3])
+    assert all(str(y)[2:] in header for y in range(2015, 2027)), header
+    assert AGENCY in r.output and "jiangyin-kjj" in r.output
+    assert "legend:" in r.output and "○ not yet due" in r.output and "(blank) not expected" in r.output
+
+
+def test_demo_says_how_to_open_its_archive():
+    from crawler.demo import serve_hint
+
+    hint = serve_hint("sqlite:////data/demo/catalogue.sqlite", "file:///data/demo/objects")
+    assert hint.endswith("nianbao serve --catalogue sqlite:////data/demo/catalogue.sqlite "
+                         "--store file:///data/demo/objects")
+    import inspect
+
+    from crawler import demo
+    assert "serve_hint(catalogue_url, store_url)" in inspect.getsource(demo.run_demo)
