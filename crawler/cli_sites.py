@@ -26,7 +26,7 @@ def schema() -> None:
 
 
 def add(
-    urls: list[str] = typer.Argument(None, metavar="URL...", help="Portal start URLs to discover"),
+    urls: list[str] = typer.Argument(None, metavar="URL", help="Portal start URLs to discover (one or more)"),
     from_csv: Optional[Path] = typer.Option(None, "--from-csv", metavar="FILE",
                                             help="Portals from a CSV: url,agency,allow,id,kind,first_year "
                                                  "(header line; allow: hosts separated by spaces)"),

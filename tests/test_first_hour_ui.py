@@ -374,20 +374,24 @@ FARM_PORTALS = ("p06", "p07")
 FARM_START = __import__("threading").Lock()      # one farm starts at a time: never the same free ports
 
 
-def _farm_discover_and_check(pid: str, workdir: Path) -> dict:
-    """`sites add` on a fresh farm, then the written file crawled on another fresh farm on the same
-    ports (some portals keep state per farm process), scored by the farm's own scorer."""
+def _farm_discover_and_check(pids, workdir: Path) -> dict:
+    """`sites add` of the portals at once on a fresh farm (one discovery crawl process, as a user
+    adding a list would), then the written files crawled with `crawl --all` on another fresh farm on
+    the same ports (some portals keep state per farm process), scored by the farm's own scorer."""
     from tests import farmdev
     from tests.harness import nianbao
 
+    pids = [pids] if isinstance(pids, str) else list(pids)
     first = farmdev.Farm(workdir / "discover")
     with FARM_START:
         first.__enter__()
     try:
-        portal = next(p for p in first.manifest["portals"] if p["id"] == pid)
-        allow = [a for h in portal["allowed_hosts"] for a in ("--allow", h)]
-        add = nianbao("sites", "add", portal["start_url"], "--agency", portal["agencies"][0], *allow,
-                      "--out-dir", str(workdir / "sites"),
+        portals = [next(p for p in first.manifest["portals"] if p["id"] == pid) for pid in pids]
+        csv_file = workdir / "portals.csv"
+        csv_file.write_text("url,agency,allow\n" + "".join(
+            f"{p['start_url']},{p['agencies'][0]},{' '.join(p['allowed_hosts'])}\n" for p in portals),
+            encoding="utf-8")
+        add = nianbao("sites", "add", "--from-csv", str(csv_file), "--out-dir", str(workdir / "sites"),
                       "--catalogue", f"sqlite:///{workdir / 'discovery.sqlite'}",
                       "--store", str(workdir / "discovery-objects"), timeout=900)
     finally:
@@ -408,20 +412,21 @@ def _farm_discover_and_check(pid: str, workdir: Path) -> dict:
         scored = farmdev.score(second, [export], data / "score")
     finally:
         second.__exit__(None, None, None)
-    return {"add": add, "crawl": crawl, "score": scored, "files": sorted((workdir / "sites").glob("*.yaml"))}
+    files = {}
+    for path in sorted((workdir / "sites").glob("*.yaml")):
+        port = re.search(r"127\.0\.0\.1:(\d+)", path.read_text(encoding="utf-8")).group(1)
+        pid = next(p["id"] for p in portals if f":{port}" in p["start_url"])
+        files[pid] = path
+    return {"add": add, "crawl": crawl, "score": scored, "files": files}
 
 
 @pytest.fixture(scope="module")
 def farm_added(tmp_path_factory):
-    from concurrent.futures import ThreadPoolExecutor
-
     from tests import farmdev
 
     if not farmdev.available():
         pytest.skip("../shared/farm-dev is not here")
-    work = tmp_path_factory.mktemp("farm-sites-add")
-    with ThreadPoolExecutor(max_workers=len(FARM_PORTALS)) as pool:
-        return dict(zip(FARM_PORTALS, pool.map(lambda pid: _farm_discover_and_check(pid, work / pid), FARM_PORTALS)))
+    return _farm_discover_and_check(FARM_PORTALS, tmp_path_factory.mktemp("farm-sites-add"))
 
 
 @pytest.mark.timeout(1200)
@@ -431,10 +436,10 @@ def test_sites_add_on_the_farm_writes_files_that_find_every_report(farm_added, p
 
     from tests import farmdev
 
-    got = farm_added[pid]
+    got = farm_added
     assert got["add"].returncode == 0, got["add"].stdout[-3000:] + got["add"].stderr[-3000:]
-    assert len(got["files"]) == 1
-    data = yaml.safe_load(got["files"][0].read_text(encoding="utf-8"))
+    assert set(got["files"]) == set(FARM_PORTALS)
+    data = yaml.safe_load(got["files"][pid].read_text(encoding="utf-8"))
     assert data["verification"]["discovered"] and data["verification"]["verified"] is False
     assert got["crawl"].returncode == 0, got["crawl"].stdout[-3000:] + got["crawl"].stderr[-3000:]
     result = got["score"]
