@@ -53,7 +53,11 @@ def detect(data: bytes, content_type: str | None, filename: str | None) -> str:
 
 def _lines(fmt: str, data: bytes):
     if fmt == "pdf":
+        from figures.bounds import pdf_too_big
         from figures.pdf import read_pdf
+        why = pdf_too_big(data)
+        if why:
+            return [], [f"pdf not read: {why}"], ""
         return read_pdf(data)
     if fmt == "doc":
         from figures.doc import read_doc

@@ -230,7 +230,13 @@ def _bomb_docx() -> bytes:
     return buf.getvalue()
 
 
+def _bomb_pdf() -> bytes:
+    zeros = __import__("zlib").compress(b"\0" * (80 * 1024 * 1024), 9)
+    return b"%PDF-1.4\n1 0 obj<</Length " + str(len(zeros)).encode() + b"/Filter/FlateDecode>>stream\n" + zeros + b"\nendstream\nendobj\n%%EOF"
+
+
 @pytest.mark.parametrize("name,data,kw", [
+    ("pdf bomb", _bomb_pdf(), {}),
     ("empty", b"", {}),
     ("garbage", bytes(range(256)) * 400, {}),
     ("garbage named pdf", b"\x00\x01garbage" * 100, {"filename": "x.pdf", "content_type": "application/pdf"}),
@@ -250,3 +256,26 @@ def test_hostile_input_answers_with_problems(name, data, kw):
     assert isinstance(got, figures.Extraction) and got.problems, got
     assert time.monotonic() - t0 < 30
     assert len(got.figures) <= 2000
+
+
+# -- DOC / WPS, best effort --------------------------------------------------------------------
+_OLE = bytes.fromhex("D0CF11E0A1B11AE1") + b"\x00" * 504
+
+
+def test_doc_text_read_from_its_utf16_runs():
+    from simulator.files import build
+
+    data = build("doc", "某局2015年政府信息公开工作年度报告", "2015年，我局主动公开政府信息1974条。受理依申请公开信息2件。")
+    got = figures.extract(data, filename="a.doc", year=2015)
+    assert got.format == "doc" and got.layout == "pre2019"
+    assert [(f.row, f.value) for f in got.figures] == [("主动公开/信息", 1974), ("依申请公开/受理", 2)]
+
+
+def test_doc_table_cells_read_from_cell_marks():
+    values = "\x07".join(str(v) for v in (1, 1, 0, 0, 2, 1, 0, 0, 0, 1, 2, 0, 1, 0, 3))
+    text = ("四、政府信息公开行政复议、行政诉讼情况\r行政复议\x07行政诉讼\x07\x07" + values + "\x07\x07\r"
+            "五、存在的主要问题及改进情况\r")
+    got = figures.extract(_OLE + text.encode("utf-16-le"), filename="a.doc", year=2022)
+    cells = _cells(got)
+    assert cells["table4|行政诉讼/复议后起诉|总计"].value == 3 and cells["table4|行政复议|结果纠正"].value == 1
+    assert all(c.ok for c in got.checks) and len(got.checks) == 3
