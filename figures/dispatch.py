@@ -8,6 +8,7 @@ from figures import EXTRACTOR_VERSION, Extraction
 from figures.checks import checks
 from figures.form import layout_of_year
 from figures.tables import read_lines
+from figures.oldtable import read_old_table
 from figures.text import read_text
 
 MAX_BYTES = 64 * 1024 * 1024
@@ -85,7 +86,7 @@ def run(data: bytes, *, content_type: str | None, filename: str | None, year: in
     figures, more, layout = read_lines(lines, year=year)
     problems = list(problems) + more
     if not figures and (year is None or year < 2019):
-        figures = read_text(text)
+        figures = read_text(text) + read_old_table(text)
         layout = "pre2019" if figures or (year is not None and year < 2019) else None
     elif layout is None:
         layout = layout_of_year(year)
