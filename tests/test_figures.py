@@ -159,6 +159,14 @@ def test_provenance_by_format():
     assert html[key].evidence.startswith("一、本年新收")
 
 
+def test_gbk_page_and_year_unknown():
+    truth = make_tables(1, 2022, "2021")
+    page = render_html(truth, wrap_labels=True, split_pages=True).decode().replace('charset="utf-8"', 'charset="gb2312"')
+    got = figures.extract(page.encode("gb18030"), content_type="text/html; charset=gb2312")
+    assert got.layout == "2021"                 # from table 2's header words, with no year given
+    assert {k: f.value for k, f in _cells(got).items()} == truth["cells"]
+
+
 # -- cells and checks from tables --------------------------------------------------------
 @pytest.mark.parametrize("printed,kind,value", [
     ("12", "number", 12), ("１２", "number", 12), ("—", "dash", 0), ("-", "dash", 0), ("／", "dash", 0),
