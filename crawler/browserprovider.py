@@ -55,6 +55,14 @@ class ScopedPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
     def __init__(self, crawler) -> None:
         super().__init__(crawler)
         self._scope_proxy = None
+        from crawler.browsergate import BrowserGate
+
+        # What passes the scope check is judged for politeness next (crawler/browsergate.py);
+        # the spider reaches the gate through the crawler to keep copies of what the browser got.
+        # One gate per crawler: Scrapy builds a handler for http and another for https.
+        if getattr(crawler, "browser_gate", None) is None:
+            crawler.browser_gate = BrowserGate(crawler)
+        self.gate = crawler.browser_gate
 
     def _site(self):
         return getattr(getattr(self._crawler, "spider", None), "site", None)
@@ -84,7 +92,7 @@ class ScopedPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
             navigation = request.is_navigation_request()
             why = self.refusal(request.url, navigation=navigation)
             if why is None:
-                return await inner(route, request)
+                return await self.gate.handle(route, request, inner)
             self._count(request.url, why)
             await route.abort("aborted" if navigation else "blockedbyclient")
 
@@ -124,7 +132,16 @@ class ScopedPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
 
         await fontprobe.check_once(getattr(self, "browser", None), self.stats)
 
+    async def _download_request_with_retry(self, request, spider):
+        # A page fetched plainly first is handed to Chromium from that answer: one fetch per URL.
+        self.gate.expect(request.url, request.meta.get("nianbao_plain"))
+        try:
+            return await super()._download_request_with_retry(request, spider)
+        finally:
+            self.gate.forget(request.url)
+
     async def _close(self) -> None:
+        self.gate.close()
         await super()._close()
         if self._scope_proxy is not None:
             await self._scope_proxy.close()

@@ -88,6 +88,11 @@ class ConditionalMiddleware:
         self.crawler.stats.set_value("nianbao/known_urls", len(self.states))
         self.now = datetime.now(timezone.utc)
         self.revisit = site.revisit
+        # What the archive knows of the site's lists, for the spider's paging (crawler/listtail.py).
+        from crawler.listtail import ListTails
+
+        spider.list_tails = ListTails(self.states, self.store, tail_days=site.revisit.list_tail_days,
+                                      now=self.now, revisit_all=self.revisit_all)
 
     async def process_request(self, request, spider=None):
         if request.method != "GET" or request.meta.get("playwright") or request.meta.get("nianbao_no_revalidate"):

@@ -15,7 +15,7 @@ from scrapy import signals
 from crawler import __version__, env, stopping
 from crawler.archiving import ArchiveError, Archiver, merge_stats
 from crawler.items import FileItem
-from crawler import scope
+from crawler import links, scope
 from scrapy.exceptions import DropItem
 
 from storage import leases
@@ -327,14 +327,24 @@ class ArchivePipeline:
         site = spider.site
         run = next((r for r in self.catalogue.runs(site_id=site.id, limit=5) if r.id == self.run_id), None)
 
+        skipped = {links.canonical_url(u) for u in getattr(spider, "unread_pages", ())}
+        sources = self.catalogue.report_sources(site_id=site.id) if skipped else {}
+
         def reachable(url: str) -> bool:
             # Only what this site's own walk could reach: a report kept under this site id from
             # other hosts (an older scope, an id shared with another crawl) proves nothing here.
+            # Nor a report found on a page this run did not read (a list page taken from the
+            # archive, crawler/listtail.py; a report page not due, whose files are reports too):
+            # nobody looked at that page, so nothing on it is judged.
+            if skipped and {links.canonical_url(s) for s in sources.get(url, ())} & skipped:
+                return False
             return scope.in_scope(url, site.allowed_hosts) or scope.attachment_in_scope(url, site.allowed_hosts)
 
-        removed = self.catalogue.mark_missing(site_id=site.id, seen_urls=spider.reports_seen,
+        # A list page read from the archive (crawler/listtail.py) still lists what it listed.
+        listed = spider.reports_seen | {links.canonical_url(u) for u in getattr(spider, "tail_urls", ())}
+        removed = self.catalogue.mark_missing(site_id=site.id, seen_urls=listed,
                                               known_before=run.started_at if run else None,
-                                              reachable=reachable if site.allowed_hosts else None)
+                                              reachable=reachable if site.allowed_hosts or skipped else None)
         self.crawler.stats.set_value("nianbao/removed", len(removed))
         if removed:
             log.info("%s: %d reports no longer served or listed", spider.site.id, len(removed))

@@ -77,6 +77,77 @@ def should_render(mode: str, *, is_file: bool, remembered: bool) -> bool:
     return mode == "always" or remembered
 
 
+# -- rendering only when the plain page falls short -------------------------------------
+#
+# A render costs the page's scripts, its XHR and a browser's time, and a portal sees a burst of
+# requests: it is asked for only when the plain analysis falls short. The plain page is always
+# fetched first (the browser is then handed that answer: crawler.browsergate), so what the
+# browser adds can be measured against what the plain page had.
+#
+# - "starved": the plain page has next to nothing to read or follow while it loads scripts.
+#   Rendered always: there is nothing to lose by asking and everything to lose by not.
+# - "list_shell" / "article_shell": markup that suggests script draws the list or the body (an
+#   empty list container beside XHR code, links bound by a client template, an empty article
+#   box), while the plain page does have something. Sampled by page shape: the first pages of a
+#   shape are rendered and compared with their plain analysis; the shape keeps being rendered
+#   while the browser finds more, and is read plainly once SAMPLE renders in a row found nothing.
+# - "always": the site asks for every page to be drawn (render: always); sampled likewise
+#   would defeat the setting, so it is rendered.
+SAMPLE = 2
+TEXT_GAIN = 200          # characters of body text the browser must add to count as more
+
+
+class RenderSampler:
+    """Per-site decisions by page shape, with their evidence, for the run's stats."""
+
+    def __init__(self, sample: int = SAMPLE):
+        self.sample = sample
+        self.shapes: dict[str, dict] = {}
+
+    def _state(self, url: str, reason: str) -> dict:
+        shape = page_shape(url)
+        state = self.shapes.get(shape)
+        if state is None:
+            state = self.shapes[shape] = {"decision": "sampling", "reason": reason, "renders": 0,
+                                          "found_more": 0, "fruitless_in_row": 0, "skipped": 0}
+        return state
+
+    def wants(self, url: str, reason: str) -> bool:
+        """Render this page, whose plain analysis gave `reason` to think it falls short?"""
+        state = self._state(url, reason)
+        if reason in ("starved", "always") or state["decision"] != "plain":
+            return True
+        state["skipped"] += 1
+        return False
+
+    def judged(self, url: str, *, found_more: bool, reason: str) -> str:
+        """A render compared with its plain analysis; returns the shape's decision now."""
+        state = self._state(url, reason)
+        state["renders"] += 1
+        if found_more:
+            state["found_more"] += 1
+            state["fruitless_in_row"] = 0
+            state["decision"] = "browser"
+        else:
+            state["fruitless_in_row"] += 1
+            if state["fruitless_in_row"] >= self.sample and reason not in ("starved", "always"):
+                state["decision"] = "plain"
+        return state["decision"]
+
+    def summary(self) -> dict:
+        return {shape: dict(state) for shape, state in sorted(self.shapes.items())}
+
+
+def found_more(*, plain_urls: set[str], plain_text: int, rendered: list[tuple[str, str]], rendered_text: int,
+               followable) -> list[str]:
+    """What the browser found beyond the plain page: its new followable links (url, text), and
+    more text. followable(url, text) says whether the crawl would follow or fetch a link."""
+    evidence = [u for u, text in rendered if u not in plain_urls and followable(u, text)]
+    if rendered_text - plain_text >= TEXT_GAIN:
+        evidence.append(f"+{rendered_text - plain_text} characters of text")
+    return evidence
+
+
 def looks_like_challenge(html: str) -> bool:
     """A rendered DOM still showing a challenge: small, cookie-setting script, next to no links."""
     if len(html) > 32768:

@@ -39,6 +39,9 @@ DUPEFILTER_CLASS = "scrapy.dupefilters.RFPDupeFilter"
 DOWNLOADER_MIDDLEWARES = {
     # First: nothing outside the site's hosts is asked for, a redirect's target included.
     "crawler.middlewares.ScopeMiddleware": 50,
+    # robots.txt once a day per host, kept beside the archive (crawler/robotscache.py).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.robotscache.CachedRobotsTxtMiddleware": 100,
     "crawler.middlewares.ProxyMiddleware": 740,      # before HttpProxyMiddleware (750)
     # Sees answers after cookies (700) and decompression (590) are applied: a JS challenge
     # goes to the browser, its cookies come back on a plain retry.

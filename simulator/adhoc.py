@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import places
 from .model import Portal
@@ -22,7 +22,12 @@ ADHOC_FAMILIES = ["frames", "aspnet", "picker_select", "picker_form", "gbkurl", 
 # Who published it (issue 16): real places, many publishers on one site. Opt-in by name, never in
 # the default adhoc_world(), so the families above keep their portals, truth and crawl test.
 PUBLISHER_FAMILIES = ["deptdir", "countymix"]
-ALL_ADHOC_FAMILIES = ADHOC_FAMILIES + PUBLISHER_FAMILIES
+# Every request counts (issue 17): page templates heavy with requisites, opt-in likewise.
+POLITE_FAMILIES = ["avalon", "scriptapp"]
+ALL_ADHOC_FAMILIES = ADHOC_FAMILIES + PUBLISHER_FAMILIES + POLITE_FAMILIES
+# Quirks a family always has (simulator/dress.py); more per world with AdhocWorld(quirks=...).
+FAMILY_QUIRKS = {"avalon": {"dressed"}, "scriptapp": {"dressed"}}
+PLACE_FAMILIES = {"deptdir", "countymix", "avalon"}
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,10 @@ class AdhocWorld(World):
     """A World whose portals are the ad hoc families; truth, look-alikes and fetch as in World."""
 
     def __init__(self, seed: int = 0, epoch: int = 0, *, families: list[str] | None = None,
-                 cached_sites: int = 48):
+                 cached_sites: int = 48, quirks: set[str] | frozenset[str] = frozenset(),
+                 validators: bool = True):
+        """quirks: added to every portal ("noisy", "backdated"); validators=False: no portal
+        sends ETag or Last-Modified (JSP/ASP portals)."""
         families = list(families or ADHOC_FAMILIES)
         unknown = [f for f in families if f not in ALL_ADHOC_FAMILIES]
         if unknown:
@@ -54,7 +62,8 @@ class AdhocWorld(World):
             raise WorldError(f"epoch must be 0 or 1, not {epoch!r}")
         self.seed, self.size, self.epoch, self.big_file_size = seed, "adhoc", epoch, 1 << 20
         self.news_per_portal = None
-        self.portals = _make_portals(seed, families)
+        self.portals = [replace(p, quirks=p.quirks | FAMILY_QUIRKS.get(p.family, set()) | set(quirks),
+                                conditional=validators) for p in _make_portals(seed, families)]
         self._by_host = {h: p for p in self.portals for h in p.hosts}
         self._by_id = {p.site_id: p for p in self.portals}
         self._sites = OrderedDict()
@@ -82,15 +91,15 @@ class AdhocWorld(World):
         return set(self.site(self.portal_for(family).site_id).lookalike_urls)
 
 
-def adhoc_world(seed: int = 0, epoch: int = 0, families: list[str] | None = None) -> AdhocWorld:
-    return AdhocWorld(seed=seed, epoch=epoch, families=families)
+def adhoc_world(seed: int = 0, epoch: int = 0, families: list[str] | None = None, **kw) -> AdhocWorld:
+    return AdhocWorld(seed=seed, epoch=epoch, families=families, **kw)
 
 
 def _make_portals(seed: int, families: list[str]) -> list[Portal]:
     portals, used = [], set()
     for family in families:
         i = ALL_ADHOC_FAMILIES.index(family)
-        if family in PUBLISHER_FAMILIES:
+        if family in PLACE_FAMILIES:
             portal = _place_portal(seed, family, i)
             if used & set(portal.hosts):
                 raise WorldError(f"{family}: host {portal.hosts} already taken")
@@ -121,7 +130,11 @@ def _make_portals(seed: int, families: list[str]) -> list[Portal]:
 def _place_portal(seed: int, family: str, index: int) -> Portal:
     """deptdir: the prefecture's disclosure platform; countymix: its county's government site."""
     place = places.for_seed(seed)
-    if family == "deptdir":
+    if family == "avalon":
+        host, agency, region, code = (f"xxgk.{place.county_pinyin}.gov.cn", f"{place.county}人民政府",
+                                      place.county, place.county_code)
+        slug = place.county_pinyin
+    elif family == "deptdir":
         host, agency, region, code = (f"xxgk.{place.prefecture_pinyin}.gov.cn", f"{place.prefecture}人民政府",
                                       place.prefecture, place.prefecture_code)
         slug = place.prefecture_pinyin

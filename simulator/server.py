@@ -15,7 +15,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from . import antibot
+from . import antibot, dress
 from .model import Request, Response
 from .world import World
 
@@ -196,7 +196,15 @@ class _Handler(BaseHTTPRequestHandler):
         if flaky and urlsplit(flaky).path == req.path and self.server.fail_once(flaky):
             return Response(503, b"<html><body>503 Service Temporarily Unavailable</body></html>",
                             [("Content-Type", "text/html"), ("Retry-After", "1")], cacheable=False)
+        if "dressed" in portal.quirks and dress.is_requisite(req.path):
+            return dress.requisite(req)
         resp = site.handle(req)
+        if portal.quirks & {"dressed", "noisy"} and resp.status == 200 and isinstance(resp.body, bytes) \
+                and any(k.lower() == "content-type" and "html" in v for k, v in resp.headers):
+            if "dressed" in portal.quirks:
+                resp.body = dress.dress(resp.body)
+            if "noisy" in portal.quirks:
+                resp.body = dress.noise(resp.body)
         if portal.conditional and resp.cacheable and resp.status == 200 and isinstance(resp.body, bytes):
             etag = '"' + hashlib.sha256(resp.body).hexdigest()[:20] + '"'
             resp.headers.append(("ETag", etag))

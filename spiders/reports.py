@@ -39,6 +39,7 @@ _PLAIN_FILE = re.compile(r"^(?:(?:点击)?(?:下载)?(?:附件|全文|原文|文
 # A plain page with fewer links than this and less visible text is starved (see _starved).
 STARVED_LINKS = 3
 STARVED_TEXT = 200
+STARVED_BARE = 20       # a page with less text than this is a shell whatever its markup
 _PAGER_TEXT = re.compile(r"^(?:\d{1,4}|\.\.\.|…|下一?页|下頁|上一?页|尾页|末页|首页|next|prev|last|first|>>?|<<?|»|«|›|‹)$", re.I)
 
 
@@ -162,13 +163,18 @@ class ReportsSpider(scrapy.Spider):
         self.reports_seen: set[str] = set()
         self.not_due_reports: set[str] = set()   # listed, but not revalidated on this run
         self.budget_hit = False
-        self.memory = render_rules.RenderMemory()
+        self.sampler = render_rules.RenderSampler()   # which page shapes need the browser
         self.clicks = ClickResolver()
         self.widening = Widening()
         self.report_years: set[int] = set()   # years of the reports found so far (widening)
         self.judged: set[str] = set()   # vaguely linked files fetched to be judged by their text
         self.debts = Debts()            # files wanted, until archived, owed or gone
         self.owed_rows: list[dict] = []  # what earlier runs owe (set by the archive pipeline)
+        self.list_tails = None           # what the archive knows of lists (set by the conditional middleware)
+        self.tail_urls: set[str] = set()  # listed on list pages read from the archive, not fetched
+        # Pages nobody looked at this run: list pages read from the archive, leaves not due.
+        # Nothing found on them is judged removed (pipelines: the removal check).
+        self.unread_pages: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -219,10 +225,8 @@ class ReportsSpider(scrapy.Spider):
         meta = {"nianbao_depth": depth, "nianbao_text": text, "nianbao_source": source,
                 "nianbao_list_root": list_root, "nianbao_date": date}
         headers = {"Referer": source} if source else None
-        if render_rules.should_render(self.render_mode, is_file=False, remembered=self.memory.needs_browser(url)):
-            self._stat("render/planned")
-            return Request(url, callback=self.parse_rendered, errback=self.on_render_error, priority=priority,
-                           meta=render_meta(**meta), headers=headers)
+        # Always plain first: the browser, when the plain page falls short, is handed this answer
+        # (one fetch per URL), and what it adds is measured against it (crawler.render).
         # "page": a 304 may answer with the page's kept analysis instead of its bytes.
         return Request(url, callback=self.parse_page, errback=self.on_error, priority=priority,
                        meta={**meta, "nianbao_kind": "page"}, headers=headers)
@@ -278,6 +282,9 @@ class ReportsSpider(scrapy.Spider):
             browser = _browser_version(page)
             content_type = _content_type(response)
             out, report, extracted, follow = self._handle(response, content_type=content_type, rendered=True)
+            seen = response.meta.get("nianbao_plain_seen")
+            if seen is not None:
+                self._judge_render(response.url, seen, extracted)
             for thing in out:
                 yield thing
             for thing in follow:
@@ -350,6 +357,11 @@ class ReportsSpider(scrapy.Spider):
     async def on_browser_response(self, response):
         """Chromium's own exchanges while drawing a page (XHR, scripts, viewer files): archived.
         The navigation itself reaches the WARC through the downloader middleware."""
+        gate = getattr(self.crawler, "browser_gate", None)
+        if gate is not None:
+            if gate.served_here(response):
+                return      # answered from the plain fetch or the run's copy: archived already
+            await gate.remember(response)
         recorder = getattr(self, "warc_recorder", None)
         if recorder is None or response.request.is_navigation_request():
             return
@@ -397,26 +409,11 @@ class ReportsSpider(scrapy.Spider):
             self._stat("soft_404")
             return out, None, page, iter(())
 
-        starved = not page.script_built and self._starved(page)
-        if starved and not rendered:
-            self._stat("render/starved")
-        if (page.script_built or starved) and not rendered and self.render_mode != "never":
-            # Drawn by script from data no adapter reached: learn the shape, ask the browser.
-            self.memory.remember(response.url)
-            self._stat("render/needed")
-            meta = {k: v for k, v in response.meta.items()
-                    if k.startswith("nianbao_")
-                    and k not in ("nianbao_warc", "nianbao_unchanged", "nianbao_revalidating", "nianbao_resumed",
-                                  "nianbao_analysis")}
-            meta["nianbao_plain"] = _plain_snapshot(response, content_type)
-            out.append(Request(response.url, callback=self.parse_rendered, errback=self.on_render_error,
-                               dont_filter=True, priority=response.request.priority + 1,
-                               meta=render_meta(**meta)))
-        elif page.script_built:
-            self._stat("render/needed_but_never")
-
         report = self._report_for_page(response.url, page, link_text, body_text,
                                        response.meta.get("nianbao_date"), section=response.meta.get("nianbao_section"))
+        if not rendered:
+            self._maybe_render(response, page, content_type, out, report=report)
+
         if report is None and not rendered and response.request.method == "GET":
             # Every page on the way is kept too (is_report false): it is the provenance of the
             # reports it lists, and what lets a recrawl revalidate it instead of downloading it.
@@ -444,12 +441,76 @@ class ReportsSpider(scrapy.Spider):
         return out, report, page, self._follow(response, page, depth=depth, is_report=report is not None,
                                                report=report)
 
+    def _render_reason(self, page) -> str | None:
+        if self.render_mode == "always":
+            return "always"
+        if page.script_built:
+            return page.script_hint or "list_shell"
+        return "starved" if self._starved(page) else None
+
+    def _maybe_render(self, response, page, content_type, out: list, *, report: ReportRef | None) -> None:
+        """Ask the browser for this page when its plain analysis falls short (crawler.render)."""
+        reason = self._render_reason(page)
+        if reason is None:
+            return
+        if reason == "starved" and report is not None and self._has_report(page):
+            # A report page holding its body or its files is not short of anything, however
+            # little text its template leaves around a 「详见附件」 and however many scripts it loads.
+            self._stat("render/plain_has_report")
+            return
+        if reason == "starved":
+            self._stat("render/starved")
+        if self.render_mode == "never":
+            self._stat("render/needed_but_never")
+            return
+        if not self.sampler.wants(response.url, reason):
+            self._stat("render/skipped_plain_enough")
+            self.crawler.stats.set_value("nianbao/render/shapes", self.sampler.summary())
+            return
+        self._stat("render/needed")
+        self._stat(f"render/reason/{reason}")
+        meta = {k: v for k, v in response.meta.items()
+                if k.startswith("nianbao_")
+                and k not in ("nianbao_warc", "nianbao_unchanged", "nianbao_revalidating", "nianbao_resumed",
+                              "nianbao_analysis")}
+        meta["nianbao_plain"] = _plain_snapshot(response, content_type)
+        meta["nianbao_plain_seen"] = ({ln.url for ln in page.links} | {f.url for f in page.pages},
+                                      len(page.text or ""), reason)
+        out.append(Request(response.url, callback=self.parse_rendered, errback=self.on_render_error,
+                           dont_filter=True, priority=response.request.priority + 1, meta=render_meta(**meta)))
+
+    def _judge_render(self, url: str, seen: tuple, rendered) -> None:
+        """What the browser found beyond the plain page decides whether the shape stays rendered."""
+        plain_urls, plain_text, reason = seen
+        drawn = [(ln.url, ln.text) for ln in rendered.links] + [(f.url, f.text or "") for f in rendered.pages]
+        evidence = render_rules.found_more(plain_urls=plain_urls, plain_text=plain_text, rendered=drawn,
+                                           rendered_text=len(rendered.text or ""), followable=self._followable)
+        decision = self.sampler.judged(url, found_more=bool(evidence), reason=reason)
+        self._stat("render/found_more" if evidence else "render/found_nothing_more")
+        if evidence:
+            self.logger.debug("%s: the browser found more at %s: %s", self.site.id, url, evidence[:5])
+        self.crawler.stats.set_value("nianbao/render/shapes", self.sampler.summary())
+        self.logger.debug("%s: shape of %s: %s", self.site.id, url, decision)
+
+    def _has_report(self, page) -> bool:
+        return len(page.text or "") >= STARVED_TEXT or any(
+            links.is_attachment(ln.url) and scope.attachment_in_scope(ln.url, self.site.allowed_hosts)
+            for ln in page.links)
+
+    def _followable(self, url: str, text: str) -> bool:
+        if links.is_attachment(url):
+            return scope.attachment_in_scope(url, self.site.allowed_hosts)
+        return scope.in_scope(url, self.site.allowed_hosts) and links.score_link(text=text, url=url) > 0
+
     def _starved(self, page) -> bool:
         """The yield says a browser is needed, whatever the markup is named: the plain page leaves
         almost nothing to follow and almost nothing to read, while it loads scripts (an app shell,
         a list drawn by script into a container named for nothing)."""
         # Cheap tests first, and links counted only until enough: this runs on every plain page.
         if page.script_count == 0 or page.pages or len(page.text or "") >= STARVED_TEXT:
+            return False
+        if not page.empty_box and len(page.text or "") >= STARVED_BARE:
+            # Something to read and no box for a script to draw into: a short page, not a shell.
             return False
         found = 0
         for ln in page.links:
@@ -561,6 +622,7 @@ class ReportsSpider(scrapy.Spider):
                 self.debts.failed(original, error_kind(failure))
         if failure.check(NotDue):
             # Revalidated recently (crawler/revisit.py): still listed, so still a live report.
+            self.unread_pages.add(request.url)
             url = failure.value.report_url
             if failure.value.year:
                 self.report_years.add(failure.value.year)
@@ -650,7 +712,12 @@ class ReportsSpider(scrapy.Spider):
         if section is None and (response.meta.get("nianbao_list_root") or response.meta.get("nianbao_script_parent")
                                 or response.meta.get("nianbao_formdata") is not None):
             section = response.meta.get("nianbao_section")
+        skip_tail = self._tail_known(response, page)
         for follow in page.pages:
+            if skip_tail and follow.method == "GET" and follow.kind == "list":
+                yield from self._archived_tail(follow, response=response, depth=depth, list_root=list_root,
+                                               section=section)
+                continue
             count = self.list_pages.get(list_root, 0)
             if count >= self.site.budget.max_list_pages:
                 self._stat("list_pages_capped")
@@ -765,6 +832,41 @@ class ReportsSpider(scrapy.Spider):
         if calls:
             yield from self.clicks.handle(self, response.url, page, calls, depth=depth, list_root=list_root,
                                           report=report, parent=script_parent)
+
+    # -- recrawls: a list's known tail (crawler/listtail.py) -------------------------------
+    def _tail_known(self, response, page) -> bool:
+        """This list page holds only items the archive knows: its further pages may be read
+        from the archive (when they were read recently enough)."""
+        tails = self.list_tails
+        request = getattr(response, "request", None)     # a click handler's origin has none
+        if tails is None or not tails.enabled or not page.pages or request is None or request.method != "GET":
+            return False
+        pager = {f.url for f in page.pages}
+        items = [links.canonical_url(ln.url) for ln in page.links
+                 if ln.url.startswith(("http://", "https://")) and ln.url not in pager and self._followable(ln.url, ln.text)]
+        return tails.only_known(items)
+
+    def _archived_tail(self, follow, *, response, depth: int, list_root: str, section: str | None):
+        """The further pages of a list whose earlier page held nothing new: what they listed
+        when last read stands for them; a page due again (or not kept) is fetched."""
+        key = f"tail {follow.url}"
+        if key in self.scheduled:
+            return
+        self.scheduled.add(key)
+        listed, read, fetch = self.list_tails.archived_tail(follow.url, limit=self.site.budget.max_list_pages)
+        if read:
+            self.unread_pages.update(read)
+            self._stat("recrawl/list_tails_skipped")
+            self._stat("recrawl/list_pages_not_fetched", len(read))
+            fresh = {u for u in listed if u not in self.tail_urls}
+            self.tail_urls.update(fresh)
+            self._stat("recrawl/tail_items_carried", len(fresh))
+        for url in fetch:
+            req = self._page_request(url, depth=depth, text="", source=response.url, priority=400, list_root=list_root)
+            if req is not None:
+                self._stat("recrawl/tail_pages_due")
+                req.meta["nianbao_section"] = section
+                yield req
 
     def _form_request(self, follow, *, depth: int, source: str, list_root: str | None):
         key = follow.key or f"{follow.method} {follow.url} {sorted((follow.formdata or {}).items())}"

@@ -114,7 +114,7 @@ class Widening:
         from scrapy.http import Request
 
         for url in self.walked[:RENDER_PAGES]:
-            if render_rules.page_shape(url) in spider.memory._shapes:
+            if spider.sampler.shapes.get(render_rules.page_shape(url), {}).get("renders"):
                 continue  # drawn in the browser already
             out.append(Request(url, callback=spider.parse_rendered, errback=spider.on_render_error,
                                dont_filter=True, priority=50,

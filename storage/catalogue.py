@@ -547,6 +547,20 @@ class Catalogue(OwedLedger, Leases, PublisherRegistry, PublisherActions, FigureA
 
         return self._write("mark_missing", fn)
 
+    def report_sources(self, *, site_id: str) -> dict[str, set[str]]:
+        """Live reports of a site -> the pages their captures were found on (source_page)."""
+        stmt = (sa.select(Report.url, Capture.source_page).join(Capture, Capture.report_id == Report.id)
+                .where(Report.site_id == site_id, col(Report.removed_at).is_(None),
+                       col(Capture.source_page).is_not(None)))
+
+        def fn(s: Session) -> dict[str, set[str]]:
+            out: dict[str, set[str]] = {}
+            for url, source in s.execute(stmt):
+                out.setdefault(url, set()).add(source)
+            return out
+
+        return self._read("report_sources", fn)
+
     # --- conditional requests --------------------------------------------------------
 
     def get_url_state(self, *, url: str) -> UrlState | None:

@@ -69,11 +69,12 @@ def servers():
                 f'<ul><li><a href="/2019.html">{TITLE}</a></li>'
                 '<li><a href="/moved.html">2018年度报告</a></li></ul>'
                 '<img src="http://169.254.169.254/latest/meta-data/iam.png">'
-                '<img src="/redirect.png">'
+                '<img src="/redirect.png"><script src="/redirect.js"></script>'
                 f'<script>fetch("{far}/xhr").catch(function(){{}});'
                 f'setTimeout(function(){{ location = "{far}/jump"; }}, 300);</script>'))),
             "/2019.html": lambda: (200, [], _html(TITLE, "<p>根据《中华人民共和国政府信息公开条例》，现公布本年度报告。</p>")),
             "/redirect.png": lambda: (302, [("Location", f"{far}/img.png")], b""),
+            "/redirect.js": lambda: (302, [("Location", f"{far}/img.png")], b""),
             "/moved.html": lambda: (302, [("Location", f"{far}/page")], b""),
         })
         yield site, foreign
@@ -94,9 +95,11 @@ def test_rendered_page_reaches_no_foreign_server(servers, tmp_path):
     scoped = {k: v for k, v in stats.items() if "scope" in k}
     assert stats.get("nianbao/browser_off_scope", 0) >= 3, scoped
     assert stats.get("nianbao/browser_off_scope/address", 0) >= 1, scoped
-    # the <img>'s 302 and the rendered page's 302: hops no page route sees, refused by the proxy
+    # the script's 302 and the rendered page's 302: hops no page route sees, refused by the proxy
     assert stats.get("nianbao/browser_off_scope/unrouted", 0) >= 2, scoped
-    assert "/moved.html" in site.hits and "/redirect.png" in site.hits
+    assert "/moved.html" in site.hits and "/redirect.js" in site.hits
+    # images are requisites, not asked for unless the site wants them (crawler/browsergate.py)
+    assert "/redirect.png" not in site.hits and stats.get("nianbao/browser/blocked/requisite", 0) >= 1
     # what is in scope still flows through the proxy: the report page is archived
     cat = Catalogue.open(result.catalogue_url)
     assert f"http://127.0.0.1:{site.port}/2019.html" in {r.url for r in cat.reports() if r.year == 2019}

@@ -269,6 +269,16 @@ SCRIPT_BUILT_CASES = [
     ('<ul id="list"><li><a href="/a.html">年度报告</a></li></ul><script>$.ajax({url:"/count"})</script>', False),
     ('<ul id="list"></ul>', False),
     ('<div class="header"></div><script>$.get("/visit")</script><a href="/a.html">a</a>', False),
+    # framework markup that draws no links: an avalon-dressed article holds its body in the HTML
+    ('<div ms-controller="page"><div ms-attr="{title: @t}"><h1>2023年度报告</h1><p>正文</p></div>'
+     '<span ms-text="@hits">{{@hits}}</span></div><script src="/js/avalon.js"></script>', False),
+    ('<div id="app"><p v-if="ok">{{ msg }}</p><a href="/a.html">a</a></div><script src="/js/vue.min.js"></script>', False),
+    # templates that draw links: a bound href, a repeated link, a script template, an empty v-html box
+    ('<div ms-controller="l"><a ms-attr="{href: el.url}">x</a></div><script src="/js/avalon.js"></script>', True),
+    ('<div><a href="{{ item.url }}">{{ item.title }}</a></div><script>$.ajax({url:"/x"})</script>', True),
+    ('<script type="text/html" id="t"><li><a href="{{url}}">{{t}}</a></li></script>'
+     '<div id="box"></div><script>$.get("/api")</script>', True),
+    ('<div id="art" v-html="body"></div><script src="/js/vue.js"></script>', True),
 ]
 
 

@@ -91,14 +91,17 @@ def extract(url: str, text: str, *, content_type: str = "text/html", encoding: s
             pages += trs_pages
             reached = True
 
+    # Why the page may be drawn by script (spiders ask crawler.render whether to draw it).
+    script_hint = ("article_shell" if generic.article_script_built(root)
+                   else "list_shell" if (not reached) and generic.looks_script_built(root, text) else "")
     extracted = Extracted(
         family=family,
         links=dedupe_links(links),
         pages=dedupe_follows(pages),
         # A list an adapter reached needs no browser; an article whose body is filled by
         # script needs one whatever the family (its attachments exist only after rendering).
-        script_built=((not reached) and generic.looks_script_built(root, text))
-        or generic.article_script_built(root),
+        script_built=bool(script_hint),
+        script_hint=script_hint,
         title=page_title(root),
         heading=heading(root),
         breadcrumb=breadcrumb(root),
@@ -107,6 +110,7 @@ def extract(url: str, text: str, *, content_type: str = "text/html", encoding: s
         encoding=encoding,
         base=base if base != url else None,
         script_count=sum(1 for _ in root.iter("script")),
+        empty_box=generic.empty_box(root),
     )
     if any(link.via in ("call", "frame") for link in extracted.links):
         # Handlers call page functions: keep where they are defined, for crawler.cms.jscalls (a

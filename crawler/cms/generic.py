@@ -113,7 +113,6 @@ _XHR = re.compile(
     r"createApp\s*\(|\bvue(?:\.\w+)*\.js|avalon[\w.]*\.js|\blayui\.(?:use|laypage|table)|\bjsonp\b|\.load\s*\(\s*['\"]",
     re.I,
 )
-_TEMPLATE_ATTR = re.compile(r"\b(?:v-for|v-html|:href|ms-for|ms-repeat|ms-each|ms-attr|ng-repeat|x-for)\b")
 _LIST_CLASS = re.compile(
     r"(?:^|[\s_\-])(?:list|lists|lb|liebiao|news|newslist|article|articles|data|datalist|result|results|wjlb|"
     r"xxgk|gkml|doc|docs|items?|con(?:tent)?list|list[-_]?con|tab[-_]?list)(?:$|[\s_\-\d])",
@@ -134,14 +133,63 @@ def _empty_list_container(root: lxml.html.HtmlElement) -> bool:
     return False
 
 
-def has_templates(root: lxml.html.HtmlElement, text: str) -> bool:
-    if root.xpath("//script[@type='text/html' or @type='text/template' or @type='text/x-template'"
-                  " or @type='text/x-handlebars-template' or @type='text/x-jsrender']"):
-        return True
-    if _TEMPLATE_ATTR.search(text):
-        return True
-    body = root.xpath("//body")
-    return bool(body) and bool(re.search(r"\{\{\s*[\w.$]+(?:\[[^\]]*\])?[\w.]*\s*\}\}", norm(body[0].text_content())))
+# Client templates that draw links: a repeated element holding a link (v-for, ms-for, ng-repeat,
+# x-for, ms-repeat, ms-each), a link whose href is bound (:href, v-bind:href, ng-href, ms-attr with
+# href, href="{{...}}"), a <script type="text/html"> template with a link, an empty v-html box.
+# Framework markup that draws no links (ms-controller, ms-text, ms-visible, a visit counter
+# {{@hits}}, ms-attr on a title) is no reason to think the page's list or links are missing: a
+# TRS article dressed in avalon markup holds its whole body and its attachments in the HTML.
+_REPEAT_ATTRS = frozenset({"v-for", "ms-for", "ms-repeat", "ms-each", "ng-repeat", "data-ng-repeat", "x-for"})
+_BOUND_HREF = frozenset({":href", "v-bind:href", "ng-href", "data-ng-href", "x-bind:href", "ms-href"})
+_TEMPLATE_TYPES = ("text/html", "text/template", "text/x-template", "text/x-handlebars-template", "text/x-jsrender")
+
+
+def _attr_names(el) -> set[str]:
+    return {k.lower() for k in el.attrib}
+
+
+def link_templates(root: lxml.html.HtmlElement) -> bool:
+    """The page draws links from data by a client template (see above)."""
+    for script in root.iter("script"):
+        if (script.get("type") or "").lower() in _TEMPLATE_TYPES and "<a" in (script.text or "").lower():
+            return True
+    body = root.find("body")
+    if body is None:
+        return False
+    for el in body.iter():
+        if not isinstance(el.tag, str) or not el.attrib:
+            continue
+        names = _attr_names(el)
+        if names & _REPEAT_ATTRS and (el.tag == "a" or el.find(".//a") is not None):
+            return True
+        if el.tag == "a":
+            if names & _BOUND_HREF or "{{" in (el.get("href") or ""):
+                return True
+            if "href" in (el.get("ms-attr") or "") or any(n.startswith("ms-attr-href") for n in names):
+                return True
+        if "v-html" in names and len(el) == 0 and not (el.text or "").strip():
+            return True
+    return False
+
+
+# A box script draws into: an element named by id or class with nothing in it (<div id="app">,
+# <ul id="c3">, <tbody class="list">). Layout helpers that are empty by design are not boxes.
+_LAYOUT_NAMES = re.compile(r"^(?:clear\w*|cl|clr|fl|fr|line\w*|space\w*|blank|hr|split\w*|sep\w*|gap|bg\w*|"
+                           r"icon\w*|logo|close|mask|shadow|arrow\w*|dot\w*|empty|placeholder)$", re.I)
+_BOX_TAGS = ("div", "ul", "ol", "tbody", "table", "section", "dl", "article", "main")
+
+
+def empty_box(root: lxml.html.HtmlElement) -> bool:
+    body = root.find("body")
+    if body is None:
+        return False
+    for el in body.iter(*_BOX_TAGS):
+        if len(el) or (el.text or "").strip():
+            continue
+        names = [n for n in ((el.get("id") or "") + " " + (el.get("class") or "")).split() if n]
+        if names and not all(_LAYOUT_NAMES.match(n) for n in names):
+            return True
+    return False
 
 
 _ARTICLE_CLASS = re.compile(
@@ -172,4 +220,4 @@ def looks_script_built(root: lxml.html.HtmlElement, text: str) -> bool:
     scripts = " ".join(s.text or "" for s in root.xpath("//script")) + " " + " ".join(root.xpath("//script/@src"))
     if not _XHR.search(scripts):
         return False
-    return _empty_list_container(root) or has_templates(root, text)
+    return _empty_list_container(root) or link_templates(root)

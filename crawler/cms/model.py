@@ -38,6 +38,8 @@ class Extracted:
     links: list[Link] = field(default_factory=list)
     pages: list[Follow] = field(default_factory=list)
     script_built: bool = False
+    script_hint: str = ""        # "article_shell" | "list_shell" | "" (crawler.cms.generic says which)
+    empty_box: bool = False      # an element named by id or class with nothing in it (generic.empty_box)
     title: str = ""
     heading: str = ""
     breadcrumb: str = ""

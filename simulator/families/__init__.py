@@ -2,6 +2,7 @@
 from . import gkmlpt, hanweb, static, trs, trsapi, xxgk
 from . import aspnet, epoint, frames, gbkurl, hanwebxxgk, ilist, nocolumn, picker, scriptlist, yearless
 from . import countymix, deptdir
+from . import avalon, scriptapp
 
 REGISTRY = {
     "hanweb": hanweb.build,
@@ -28,4 +29,7 @@ REGISTRY = {
     # Publisher families (simulator/places.py): opt-in, adhoc_world(families=PUBLISHER_FAMILIES).
     "deptdir": deptdir.build,
     "countymix": countymix.build,
+    # Politeness families (simulator/dress.py): opt-in, adhoc_world(families=POLITE_FAMILIES).
+    "avalon": avalon.build,
+    "scriptapp": scriptapp.build,
 }
