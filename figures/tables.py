@@ -41,7 +41,6 @@ class Reader:
         self.seen: set[tuple[str, str]] = set()
         self.centers: list[float] | None = None
         self.t4: list[Cell] = []
-        self.t4_label = ""
         self.marked = False
         self.done: dict[str, int] = {}
 
@@ -86,8 +85,6 @@ class Reader:
         self.printed_pending = (self.printed_pending + " " + printed).strip()
         if self.mode == "table3":
             self.marked = self._scan(label) or self.marked
-        elif self.mode == "table4":
-            self.t4_label = (self.t4_label + " " + printed).strip()
 
     # -- table 2 ---------------------------------------------------------------
     def _vote(self, header: tuple[str, ...]) -> None:
@@ -234,7 +231,6 @@ class Reader:
     # -- table 4 ---------------------------------------------------------------
     def _table4(self, whole: str, own: str, printed: str, cells: list[Cell]) -> None:
         self.t4.extend(c for c in cells if read(c.printed)[0] != "blank" or len(cells) >= 5)
-        self.t4_label = (self.t4_label + " " + printed).strip()
         if len(self.t4) >= 15:
             self._flush_t4()
             self.mode = None

@@ -213,6 +213,18 @@ def test_checks_from_a_table(change, failed):
     assert all(c.cells and c.expected is not None for c in result)
 
 
+def test_blank_cells_are_none_and_their_checks_not_made():
+    rows = [("一、本年新收政府信息公开申请数量", ["3", "", "", "", "", "", "3"]), ("二、上年结转政府信息公开申请数量", ["0"] * 7),
+            ("（七）总计", ["3", "", "", "", "", "", "3"]), ("四、结转下年度继续办理", ["0"] * 7)]
+    table = "".join(f"<tr><td>{label}</td>" + "".join(f"<td>{v}</td>" for v in values) + "</tr>" for label, values in rows)
+    got = figures.extract(f"<p>三、收到和处理政府信息公开申请情况</p><table>{table}</table>".encode(), year=2022)
+    cells = _cells(got)
+    assert cells["table3|一、本年新收|商业企业"].value is None and cells["table3|一、本年新收|商业企业"].printed == ""
+    assert cells["table3|一、本年新收|总计"].value == 3
+    assert {c.name for c in got.checks} == {"table3:勾稽关系:自然人", "table3:勾稽关系:总计",
+                                            "table3:row_total:二、上年结转", "table3:row_total:四、结转下年度继续办理"}
+
+
 def test_checks_skip_what_is_not_printed():
     cells = {k: v for k, v in _GOOD.items() if k != "二、上年结转"}
     names = {c.name for c in checks(_t3(cells))}
