@@ -54,8 +54,7 @@ def _page(page, words: list[dict], number: int, problems: list[str]) -> list[tup
     for table in tables:
         inside, rest = _split(rest, table.bbox)
         placed.extend(_table_lines(table, inside, number))
-    placed.extend((line_top, text, Line(line.label + "".join(c.printed for c in line.cells), []) if tables else line)
-                  for line_top, text, line in _lines(rest, number))
+    placed.extend(_lines(rest, number))      # a table the grid missed is still read by its lines
     placed.sort(key=lambda t: t[0])
     return [(text, line) for _, text, line in placed]
 

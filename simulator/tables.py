@@ -112,7 +112,8 @@ def make_tables(seed: int, year: int, layout: str) -> dict:
             "table3": list(ordered), "table4": t4, "six_items": six_items,
             "style": {"fullwidth": rng.random() < 0.4, "dash_zero": rng.random() < 0.5,
                       "split_after": rng.choice(("（三）不予公开/3.危及“三安全一稳定”", "（二）部分公开",
-                                                 "（四）无法提供/2.没有现成信息需要另行制作"))},
+                                                 "（四）无法提供/2.没有现成信息需要另行制作")),
+                      "repeat_header": rng.random() < 0.5},
             "broken": "table3|（七）总计|自然人"}
 
 

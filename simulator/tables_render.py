@@ -38,18 +38,20 @@ def _place(rows: list[list[dict]]) -> list[tuple[int, int, int, int, dict]]:
     return out
 
 
-def _cut(grid: dict, k: int) -> tuple[dict, dict]:
-    """The grid split before row k (a page break inside a table): a merged cell crossing it continues empty."""
+def _cut(grid: dict, k: int, *, header: int = 0) -> tuple[dict, dict]:
+    """The grid split before row k (a page break inside a table): a merged cell crossing it continues empty.
+    header: the first rows printed again atop the second part (Word's 「重复标题行」)."""
     first, second = [], []
+    second += [(r, c, rs, cs, cell) for r, c, rs, cs, cell in grid["cells"] if r < header]
     for r, c, rs, cs, cell in grid["cells"]:
         if r < k:
             first.append((r, c, min(rs, k - r), cs, cell))
             if r + rs > k:
-                second.append((0, c, r + rs - k, cs, {"text": "", "kind": cell.get("kind", "label")}))
+                second.append((header, c, r + rs - k, cs, {"text": "", "kind": cell.get("kind", "label")}))
         else:
-            second.append((r - k, c, rs, cs, cell))
+            second.append((r - k + header, c, rs, cs, cell))
     return ({**grid, "cells": first, "nrows": k}, {**grid, "cells": sorted(second, key=lambda t: (t[0], t[1])),
-                                                   "nrows": grid["nrows"] - k})
+                                                   "nrows": grid["nrows"] - k + header})
 
 
 def _grid(rows: list[list[dict]], ncols: int, widths: list[int]) -> dict:
@@ -136,7 +138,7 @@ def blocks(truth: dict, *, wrap_labels: bool, split_pages: bool, inconsistent: b
     style = truth["style"]
     year = truth["year"]
     t3, k = _table3(truth, cells, style, wrap_labels)
-    t3_parts = list(_cut(t3, k)) if split_pages else [t3]
+    t3_parts = list(_cut(t3, k, header=3 if style.get("repeat_header") else 0)) if split_pages else [t3]
     out: list[tuple] = [("p", f"某县人民政府{year}年政府信息公开工作年度报告"), ("p", "一、总体情况"),
                         ("p", f"{year}年，本机关受理政府信息公开申请 {cells['table3|一、本年新收|总计']} 件。"),
                         ("p", "二、主动公开政府信息情况"), ("table", _table2(truth, cells, style, wrap_labels)),
