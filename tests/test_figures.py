@@ -167,6 +167,16 @@ def test_gbk_page_and_year_unknown():
     assert {k: f.value for k, f in _cells(got).items()} == truth["cells"]
 
 
+def test_page_laid_out_in_a_table():
+    """Old portals put the whole article in a layout table: its headings are not paragraphs of their own."""
+    truth = make_tables(2, 2020, "2019")
+    page = render_html(truth, wrap_labels=True, split_pages=True).decode()
+    page = page.replace("<body>", '<body><table width="900"><tr><td><div class="content">').replace(
+        "</body>", "</div></td></tr></table></body>")
+    got = figures.extract(page.encode(), year=2020)
+    assert {k: f.value for k, f in _cells(got).items()} == truth["cells"] and got.layout == "2019"
+
+
 # -- cells and checks from tables --------------------------------------------------------
 @pytest.mark.parametrize("printed,kind,value", [
     ("12", "number", 12), ("１２", "number", 12), ("—", "dash", 0), ("-", "dash", 0), ("／", "dash", 0),
