@@ -177,6 +177,33 @@ def test_page_laid_out_in_a_table():
     assert {k: f.value for k, f in _cells(got).items()} == truth["cells"] and got.layout == "2019"
 
 
+def _xls(xlsx: bytes) -> bytes:
+    """The same workbook as Excel 97 (a merged range keeps its value in its first cell, as XLS files do)."""
+    import openpyxl
+    import xlwt
+
+    book, out = openpyxl.load_workbook(io.BytesIO(xlsx)), xlwt.Workbook(encoding="utf-8")
+    for sheet in book.worksheets:
+        target = out.add_sheet(sheet.title)
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.value is not None:
+                    target.write(cell.row - 1, cell.column - 1, cell.value)
+    buf = io.BytesIO()
+    out.save(buf)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("seed,year,layout", CASES[:2])
+def test_xls_statistics_sheet(seed, year, layout):
+    pytest.importorskip("xlwt")
+    truth = make_tables(seed, year, layout)
+    got = figures.extract(_xls(render_xlsx(truth, wrap_labels=True, split_pages=True)), filename="统计表.xls", year=year)
+    assert got.format == "xls" and {k: f.value for k, f in _cells(got).items()} == truth["cells"]
+    assert _cells(got)["table3|一、本年新收|自然人"].path.startswith("统计表!")
+    assert all(c.ok for c in got.checks) and not got.problems
+
+
 # -- cells and checks from tables --------------------------------------------------------
 @pytest.mark.parametrize("printed,kind,value", [
     ("12", "number", 12), ("１２", "number", 12), ("—", "dash", 0), ("-", "dash", 0), ("／", "dash", 0),
