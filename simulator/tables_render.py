@@ -239,8 +239,9 @@ def render_xlsx(truth: dict, *, wrap_labels: bool, split_pages: bool, inconsiste
 
 # -- PDF -------------------------------------------------------------------------
 def render_pdf(truth: dict, *, wrap_labels: bool, split_pages: bool, inconsistent: bool = False,
-               ruled: bool = True) -> bytes:
-    """ruled=False: the tables without their lines (words placed as in a ruled table, nothing drawn between)."""
+               ruled: bool = True, framed: bool = False) -> bytes:
+    """ruled=False: the tables without their lines (words placed as in a ruled table, nothing drawn between).
+    framed: a border round every page, as some offices print (one more rectangle round everything)."""
     from reportlab.pdfgen import canvas
 
     from simulator.files import _register_font
@@ -248,6 +249,13 @@ def render_pdf(truth: dict, *, wrap_labels: bool, split_pages: bool, inconsisten
     font, size, left, bottom, height = _register_font(), 8, 40, 50, 842
     buf = io.BytesIO()
     pdf = canvas.Canvas(buf, pagesize=(595, height), invariant=1)
+    if framed:
+        show = pdf.showPage
+
+        def show_framed():
+            pdf.rect(20, 20, 555, height - 40, stroke=1, fill=0)
+            show()
+        pdf.showPage = show_framed
     y = height - 50
     pdf.setFont(font, size)
     for block in blocks(truth, wrap_labels=wrap_labels, split_pages=split_pages, inconsistent=inconsistent):

@@ -105,11 +105,14 @@ def test_simulated_report_every_cell(fmt, seed, year, layout, wrap, split):
 
 
 @pytest.mark.parametrize("seed,year,layout", CASES)
-@pytest.mark.parametrize("wrap,split", [(False, False), (True, True)])
-def test_simulated_pdf_without_ruling_lines(seed, year, layout, wrap, split):
-    """No grid to read cells from: words by line, a merged cell's label centred among the rows it spans."""
+@pytest.mark.parametrize("wrap,split,ruled,framed", [(False, False, False, False), (True, True, False, False),
+                                                     (True, True, False, True), (True, True, True, True)])
+def test_simulated_pdf_without_ruling_lines_or_framed(seed, year, layout, wrap, split, ruled, framed):
+    """No grid to read cells from: words by line, a merged cell's label centred among the rows it spans.
+    framed: a border round each page (one rectangle round everything, tables or not)."""
     truth = make_tables(seed, year, layout)
-    got = figures.extract(render_pdf(truth, wrap_labels=wrap, split_pages=split, ruled=False), year=year)
+    got = figures.extract(render_pdf(truth, wrap_labels=wrap, split_pages=split, ruled=ruled, framed=framed),
+                          year=year)
     cells = _cells(got)
     wrong = {k: (v, cells[k].value if k in cells else None) for k, v in truth["cells"].items()
              if k not in cells or cells[k].value != v}
