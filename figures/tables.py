@@ -43,6 +43,7 @@ class Reader:
         self.t4: list[Cell] = []
         self.marked = False
         self.done: dict[str, int] = {}
+        self.own_printed = ""
 
     # -- driving ---------------------------------------------------------------
     def feed(self, lines: list[Line]) -> None:
@@ -94,10 +95,15 @@ class Reader:
             self.layout_votes.append("2019")
 
     def _table2(self, whole: str, own: str, printed: str, cells: list[Cell]) -> None:
+        if len(own) > 24:
+            return                          # a sentence ending in a number, not a row of table 2
         row = form.table2_row(own)
         if row is not None:
             printed = self.own_printed
-        row = row or form.table2_row(whole) or self._search2(whole)
+        elif own:
+            row = form.table2_row(whole)    # a label wrapped: its start came on the line before
+        else:
+            row = form.table2_row(whole) or self._search2(whole)
         if row is None:
             return
         filled = [c for c in cells if read(c.printed)[0] != "blank"]
