@@ -35,6 +35,8 @@ HEADLINE = {
                                  f"requests {r['requests_ratio']} of the first crawl"),
     "figures": lambda r: __import__("bench.figures", fromlist=["headline"]).headline(r),
     "chaos": lambda r: __import__("bench.chaos", fromlist=["headline"]).headline(r),
+    "polite": lambda r: __import__("bench.polite", fromlist=["headline"]).headline(r),
+    "polite_memory": lambda r: __import__("bench.polite", fromlist=["memory_headline"]).memory_headline(r),
     "memory": lambda r: f"peak RSS with a {r['frontier']:,} URL frontier: {r['peak_rss_mb']} MB (idle worker {r['idle_rss_mb']} MB; target < {r['target_mb']} MB): ratio {r['ratio']}",
     "browser": lambda r: (f"rendered {r['rendered']} of {r['pages']} pages ({r['needed']} found needing it, {r['planned']} planned); "
                           f"a rendered page costs {r['cost_ratio']}x a plain fetch"),
@@ -69,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
             elif name == "chaos":
                 from bench import chaos
                 result = chaos.run(seeds=args.seeds, first_seed=args.first_seed)
+            elif name == "polite_memory":
+                from bench import polite
+                result = polite.run_memory()
             else:
                 module = __import__(f"bench.{name}", fromlist=["run"])
                 result = module.run()

@@ -169,7 +169,9 @@ class BrowserGate:
             return
         if cacheable(kind):
             copy = self.copies.get(url)
-            if copy is None and url in self._pending:
+            while copy is None and url in self._pending:
+                # Another render asked first: its answer serves this one too (if that answer
+                # never came, one waiter asks again and the others wait for it).
                 copy = await self._wait_for_copy(url)
             if copy is not None:
                 status, headers, body = copy
@@ -194,9 +196,52 @@ class BrowserGate:
         self.sent += 1
         self._inc(f"requests/{kind}")
         self._inc("requests")
+        if cacheable(kind):
+            await self._fetch_static(route, request, go)
+            return
         await go(route, request)
 
-    async def _wait_for_copy(self, url: str, timeout: float = 30.0):
+    async def _fetch_static(self, route, request, go) -> None:
+        """A script or requisite asked for the first time this run goes through Scrapy's own
+        downloader (scope, robots.txt, the WARC record, the operator's proxy), and its copy is
+        kept before the page is answered: the copy exists whether or not the page that asked
+        lives to read the body. Its own download slot (no delay: the turn was taken above on the
+        host's slot), so a render holding the host's places never waits for itself."""
+        from scrapy.http import Request as ScrapyRequest
+
+        url = request.url
+        host = (urlsplit(url).hostname or "").lower()
+        downloader = self.crawler.engine.downloader
+        key = f"browser-static:{host}"
+        downloader.per_slot_settings.setdefault(key, {"concurrency": 8, "delay": 0, "jitter": 0})
+        try:
+            sent = await request.all_headers()
+        except Exception:
+            sent = {}
+        headers = {k: v for k, v in sent.items() if k.lower() in ("referer", "accept", "accept-language")}
+        fetch = ScrapyRequest(url, headers=headers, dont_filter=True, priority=1900,
+                              meta={"download_slot": key, "nianbao_kind": "browser_static",
+                                    "handle_httpstatus_all": True})
+        try:
+            response = await self.crawler.engine.download_async(fetch)
+        except Exception as exc:      # refused (scope, robots) or failed: the page goes without it
+            log.debug("browser static file %s not fetched: %r", url, exc)
+            self._pending.discard(url)
+            self._inc("failed/static")
+            await route.abort("failed")
+            return
+        answer = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
+        if response.status == 200:
+            self.copies.put(url, response.status, answer, response.body)
+        self._pending.discard(url)
+        self._served.add(request)
+        await route.fulfill(status=response.status, headers=fulfil_headers(answer), body=response.body)
+
+    def failed(self, request) -> None:
+        """A request Chromium gave up on (page closed, aborted): nobody waits for its copy."""
+        self._pending.discard(request.url)
+
+    async def _wait_for_copy(self, url: str, timeout: float = 15.0):
         # Two renders asking for one script at once: the second waits for the first's answer.
         end = time.monotonic() + timeout
         while url in self._pending and time.monotonic() < end:
@@ -204,6 +249,7 @@ class BrowserGate:
             copy = self.copies.get(url)
             if copy is not None:
                 return copy
+        self._pending.discard(url)      # waited long enough: the next asker fetches it
         return self.copies.get(url)
 
     async def remember(self, response) -> None:

@@ -421,19 +421,19 @@ def runs(limit: int = typer.Option(20, "--limit", min=1, metavar="N", help="How 
                      "finished_at": r.finished_at.isoformat() if r.finished_at else None, "outcome": r.outcome,
                      "pages": c["pages"], "bytes": r.bytes or 0, "reports": c["reports"], "new": c["new"],
                      "changed": c["changed"], "unchanged": c["unchanged"], "not_due": c["not_due"],
-                     "removed": c["removed"], "files": c["files"], "owed": c["owed"], "errors": r.errors or {}})
+                     "not_read": c["not_read"], "removed": c["removed"], "files": c["files"], "owed": c["owed"], "errors": r.errors or {}})
     if fmt == "json":
         out.print_json(json.dumps(rows, ensure_ascii=False))
         return
     table = Table(title="Crawl runs", caption="reports = new + changed + unchanged + not due (--help defines each)")
     for col in ("id", "site", "started", "outcome", "pages", "bytes", "reports", "new", "changed", "unchanged",
-                "not due", "removed", "files", "owed", "errors"):
+                "not due", "not read", "removed", "files", "owed", "errors"):
         table.add_column(col, overflow="fold")
     for r in rows:
         errors = ", ".join(f"{k}×{v}" for k, v in sorted(r["errors"].items())) or "-"
         table.add_row(str(r["id"]), r["site_id"], r["started_at"][:16].replace("T", " "), r["outcome"],
                       *(str(r[k]) for k in ("pages", "bytes", "reports", "new", "changed", "unchanged", "not_due",
-                                            "removed", "files", "owed")), errors)
+                                            "not_read", "removed", "files", "owed")), errors)
     out.print(table)
 
 

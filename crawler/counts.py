@@ -23,6 +23,9 @@ COUNTS: dict[str, str] = {
     "unchanged": "known reports asked again and found the same (304 or same sha256)",
     "not due": "known reports still listed but not asked again this run (revisit schedule; "
                "--revisit-all asks them all)",
+    "not read": "known reports listed only on list pages this run took from the archive (a list's "
+                "further pages once an earlier page holds nothing new: revisit.list_tail_days): "
+                "not looked at, still live, not counted in reports",
     "removed": "reports no longer served or listed, marked removed by this (complete) run",
     "files": "files archived this run: pages and attachments, new bytes or revalidated "
              "(export rows of kind page or attachment)",
@@ -45,6 +48,8 @@ def run_counts(run) -> dict[str, int]:
         "unchanged": run.unchanged_reports or 0,
         # listed, but not revalidated on this run (crawler/revisit.py)
         "not_due": stats.get("nianbao/revisit/reports_not_due", 0),
+        # listed on list pages read from the archive, not fetched (crawler/listtail.py)
+        "not_read": stats.get("nianbao/recrawl/reports_not_looked_at", 0),
         "removed": run.removed_reports or 0,
         "files": stats.get("nianbao/archived_files", 0),
         # files meant to be archived and not, when the run ended (storage/owed.py)

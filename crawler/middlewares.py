@@ -47,7 +47,7 @@ class ScopeMiddleware:
             return None
         allow_private = getattr(site, "allow_private", False)
         why = scope.refusal(request.url, site.allowed_hosts, allow_private=allow_private,
-                            attachment=request.meta.get("nianbao_kind") in ("file", "script"))
+                            attachment=request.meta.get("nianbao_kind") in ("file", "script", "browser_static"))
         if why is None and not self.proxied and not request.meta.get("proxy"):
             why = await self._resolved_refusal(request.url, site.allowed_hosts, allow_private)
         if why is None:

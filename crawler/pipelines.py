@@ -306,6 +306,13 @@ class ArchivePipeline:
             # Listed on this run but not revalidated (crawler/revisit.py): seen all the same.
             self.catalogue.mark_seen(site_id=spider.site.id, urls=not_due)
             self.crawler.stats.set_value("nianbao/revisit/reports_not_due", len(not_due))
+        tail = getattr(spider, "tail_urls", set())
+        if tail:
+            # Listed on list pages this run read from the archive (crawler/listtail.py): not
+            # looked at, still live, their last_seen unchanged: "not looked at", not "seen".
+            live = {r.url for r in self.catalogue.reports(site_id=spider.site.id) if r.removed_at is None}
+            carried = ({links.canonical_url(u) for u in tail} & live) - spider.reports_seen - set(not_due)
+            self.crawler.stats.set_value("nianbao/recrawl/reports_not_looked_at", len(carried))
         removed = self._mark_removed(spider, reason, outcome, errors)
         stats = self.crawler.stats.get_stats()
         plain = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in stats.items()}

@@ -75,7 +75,8 @@ def render_meta(**extra) -> dict:
     meta = {"playwright": True, "playwright_include_page": True,
             "playwright_page_methods": [_page_method(settle)],
             # every exchange the browser makes goes to the WARC too (spider method name)
-            "playwright_page_event_handlers": {"response": "on_browser_response"}}
+            "playwright_page_event_handlers": {"response": "on_browser_response",
+                                               "requestfailed": "on_browser_request_failed"}}
     meta.update(extra)
     return meta
 

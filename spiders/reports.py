@@ -367,6 +367,11 @@ class ReportsSpider(scrapy.Spider):
             return
         await recorder.record_browser_response(response)
 
+    async def on_browser_request_failed(self, request):
+        gate = getattr(self.crawler, "browser_gate", None)
+        if gate is not None:
+            gate.failed(request)
+
     async def on_render_error(self, failure):
         page = failure.request.meta.pop("playwright_page", None)
         if page is not None:
@@ -713,6 +718,8 @@ class ReportsSpider(scrapy.Spider):
                                 or response.meta.get("nianbao_formdata") is not None):
             section = response.meta.get("nianbao_section")
         skip_tail = self._tail_known(response, page)
+        # A pager is also a link ("下一页"): once its pages are read from the archive, not fetched either.
+        tail_urls = {f.url for f in page.pages if f.method == "GET" and f.kind == "list"} if skip_tail else set()
         for follow in page.pages:
             if skip_tail and follow.method == "GET" and follow.kind == "list":
                 yield from self._archived_tail(follow, response=response, depth=depth, list_root=list_root,
@@ -764,7 +771,7 @@ class ReportsSpider(scrapy.Spider):
             if link.via == "call":
                 calls.append(link)
                 continue
-            if not url.startswith(("http://", "https://")):
+            if not url.startswith(("http://", "https://")) or url in tail_urls:
                 continue
             if links.is_attachment(url):
                 verdict = recognise.classify(title=link.text, url=url, default_agency=self.site.agency)
@@ -844,7 +851,11 @@ class ReportsSpider(scrapy.Spider):
         pager = {f.url for f in page.pages}
         items = [links.canonical_url(ln.url) for ln in page.links
                  if ln.url.startswith(("http://", "https://")) and ln.url not in pager and self._followable(ln.url, ln.text)]
-        return tails.only_known(items)
+        known = tails.only_known(items)
+        if not known:
+            self.logger.debug("%s: %s lists %d items not in the archive: its further pages are read",
+                              self.site.id, response.url, sum(1 for u in items if not tails.known(u)))
+        return known
 
     def _archived_tail(self, follow, *, response, depth: int, list_root: str, section: str | None):
         """The further pages of a list whose earlier page held nothing new: what they listed

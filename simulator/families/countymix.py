@@ -70,10 +70,11 @@ def build(site: Site, *, n_departments: int = N_DEPARTMENTS, n_towns: int = N_TO
     out.append(docs.lookalike(lr, column="xxgknb", publisher=town_pub, printed=picked[-1], in_title=picked[-1],
                               reasons=("法治政府",)))
     if "backdated" in p.quirks and site.world.epoch == 1:
-        # Uploaded late: a report for one of the government's missing years appears between two
-        # crawls, dated as its year's report would be, so a newest-first list shows it deep down.
+        # Uploaded late: the government's report for the year before its oldest listed one
+        # appears between two crawls, dated as that year's report would be, so a newest-first
+        # list shows it on its last page.
         gov_years = {d.year for d in out if d.kind == "report" and d.publisher["name"] == gov["name"]}
-        gap = next(y for y in range(max(gov_years), min(gov_years), -1) if y not in gov_years)
+        gap = min(gov_years) - 1
         br = rng(site.seed, p.site_id, "countymix", "backdated")
         out.append(docs.report(br, title=f"{place.county}人民政府{gap}年政府信息公开工作年度报告", year=gap,
                                publisher=gov, printed=f"{place.county}人民政府", column="xxgknb", attachment="pdf"))
