@@ -100,11 +100,16 @@ def test_json_matrix_totals_and_gaps(cat_url):
     ("--site", "gov", {"gov"}),
     ("--region", "浙江", {"dept"}),
     ("--region", "3205", {"gov"}),
-    ("--region", "西藏", set()),
 ])
 def test_filters(cat_url, flag, value, sites):
     doc, _ = cells(cat_url, flag, value)
     assert {c["site_id"] for c in doc["cells"]} == sites
+
+
+def test_filter_matching_nothing_says_so(cat_url):
+    # issue 18 point 7: a filter that matches nothing is a usage error, not an empty table
+    r = run("coverage", "--region", "西藏", "--format", "json", "--catalogue", cat_url)
+    assert r.exit_code == 2, r.output
 
 
 def test_mark_na_shows_in_coverage_and_can_be_cleared(cat_url):
