@@ -121,8 +121,8 @@ def test_site_is_done_only_when_queue_empty_and_nobody_busy(frontier):
 
 def test_worker_without_redis_says_so_in_one_line():
     proc = nianbao("worker", "--redis", "redis://127.0.0.1:1/0", timeout=60)
-    assert proc.returncode == 1
-    assert "cannot reach Redis at redis://127.0.0.1:1/0" in proc.stderr
+    assert proc.returncode == 6       # a settings problem, found before any work (crawler/preflight.py)
+    assert "cannot reach redis://127.0.0.1:1/0" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
