@@ -53,8 +53,8 @@ def test_migrations_from_empty_database(catalogue_url):
         tables = set(sa.inspect(conn).get_table_names())
         version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
     assert {"site", "crawl_run", "report", "blob", "capture", "url_state", "change",
-            "coverage_mark", "alembic_version"} <= tables
-    assert version == "0004"
+            "coverage_mark", "figure_extraction", "report_figure", "alembic_version"} <= tables
+    assert version == "0005"
     Catalogue.open(catalogue_url).close()  # a second upgrade is a no-op
     cat.close()
 
