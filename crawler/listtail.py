@@ -11,6 +11,10 @@ What matters in a list is its items (links, titles, dates), not its bytes. So on
   `revisit.list_tail_days` (7 by default): their items are taken from the pages' archived
   analyses instead (what they listed when last read), so the reports they list still count as
   listed, and nothing is judged removed from a page nobody looked at;
+- an archived page stands for its page only while every item it listed is archived too: a run
+  cut short after reading a deep page but before fetching what it lists (Ctrl-C, a kill, a budget)
+  left items that only a fetch of that page leads to again, so that page is fetched. A skip never
+  hides a hole;
 - a further page read longer ago than that is fetched like any page, and the walk goes on from
   it: a report added deep in a list (a back-dated upload) is found on the first run that comes
   `list_tail_days` or more after the deep page was last read. `list_tail_days: 0` or
@@ -60,10 +64,11 @@ class ListTails:
             return False
         return self.now - state.last_fetched < timedelta(days=self.tail_days)
 
-    def archived_tail(self, url: str, *, limit: int) -> tuple[set[str], set[str], list[str]]:
+    def archived_tail(self, url: str, *, limit: int, items=None) -> tuple[set[str], set[str], list[str]]:
         """What the list listed from `url` on, from the archived analyses of its pages, following
         their own pagers while each page may be skipped: (every link listed, the pages read from
-        the archive, pages to fetch after all: due, or no analysis kept)."""
+        the archive, pages to fetch after all: due, no analysis kept, or listing an item the
+        archive lacks). `items(page)` names a page's items (the spider's own rule)."""
         links: set[str] = set()
         seen: set[str] = set()
         fetch: list[str] = []
@@ -73,7 +78,7 @@ class ListTails:
             if current in seen or current in fetch:
                 continue
             page = self._analysis(current) if self.may_skip(current) else None
-            if page is None:
+            if page is None or (items is not None and not all(self.known(u) for u in items(page))):
                 fetch.append(current)
                 continue
             seen.add(current)

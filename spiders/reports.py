@@ -848,14 +848,19 @@ class ReportsSpider(scrapy.Spider):
         request = getattr(response, "request", None)     # a click handler's origin has none
         if tails is None or not tails.enabled or not page.pages or request is None or request.method != "GET":
             return False
-        pager = {f.url for f in page.pages}
-        items = [links.canonical_url(ln.url) for ln in page.links
-                 if ln.url.startswith(("http://", "https://")) and ln.url not in pager and self._followable(ln.url, ln.text)]
+        items = self._list_items(page)
         known = tails.only_known(items)
         if not known:
             self.logger.debug("%s: %s lists %d items not in the archive: its further pages are read",
                               self.site.id, response.url, sum(1 for u in items if not tails.known(u)))
         return known
+
+    def _list_items(self, page) -> list[str]:
+        """The items a list page lists: the links it would follow, its pager aside."""
+        pager = {f.url for f in page.pages}
+        return [links.canonical_url(ln.url) for ln in page.links
+                if ln.url.startswith(("http://", "https://")) and ln.url not in pager
+                and self._followable(ln.url, ln.text)]
 
     def _archived_tail(self, follow, *, response, depth: int, list_root: str, section: str | None):
         """The further pages of a list whose earlier page held nothing new: what they listed
@@ -864,7 +869,8 @@ class ReportsSpider(scrapy.Spider):
         if key in self.scheduled:
             return
         self.scheduled.add(key)
-        listed, read, fetch = self.list_tails.archived_tail(follow.url, limit=self.site.budget.max_list_pages)
+        listed, read, fetch = self.list_tails.archived_tail(follow.url, limit=self.site.budget.max_list_pages,
+                                                            items=self._list_items)
         if read:
             self.unread_pages.update(read)
             self._stat("recrawl/list_tails_skipped")
