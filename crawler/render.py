@@ -53,30 +53,6 @@ def page_shape(url: str) -> str:
     return f"{parts.hostname}{path}"
 
 
-class RenderMemory:
-    """Per-site memory of which page shapes needed a browser and which hosts challenged."""
-
-    def __init__(self):
-        self._shapes: set[str] = set()
-        self.challenged_hosts: set[str] = set()
-
-    def needs_browser(self, url: str) -> bool:
-        return page_shape(url) in self._shapes
-
-    def remember(self, url: str) -> None:
-        self._shapes.add(page_shape(url))
-
-    def __len__(self) -> int:
-        return len(self._shapes)
-
-
-def should_render(mode: str, *, is_file: bool, remembered: bool) -> bool:
-    """Render a request up front? Files never; `always` every page; `auto` what was learnt."""
-    if is_file or mode == "never":
-        return False
-    return mode == "always" or remembered
-
-
 # -- rendering only when the plain page falls short -------------------------------------
 #
 # A render costs the page's scripts, its XHR and a browser's time, and a portal sees a burst of

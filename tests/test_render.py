@@ -1,7 +1,7 @@
 """When a page needs a browser: decisions from tables, no browser needed."""
 import pytest
 
-from crawler.render import RenderMemory, challenge_kind, looks_like_challenge, page_shape, should_render
+from crawler.render import SAMPLE, RenderSampler, challenge_kind, found_more, looks_like_challenge, page_shape
 
 RS_412 = b'<html><head><meta id="x" content="abc"><script>var a=1;document.cookie="FSSBBIl1UgzbN7N80T="+a;location.reload();</script></head><body></body></html>'
 JSL_521 = b"<script>document.cookie='__jsl_clearance_s=1700000000.1|0|abc';location.href=location.pathname</script>"
@@ -32,24 +32,44 @@ def test_page_shape(url, shape):
     assert page_shape(url) == shape
 
 
-def test_memory_remembers_shapes_not_urls():
-    memory = RenderMemory()
-    memory.remember("http://a.gov.cn/zwgk/nb/202101/t20210101_1.htm")
-    assert memory.needs_browser("http://a.gov.cn/zwgk/nb/202302/t20230202_99.htm")
-    assert not memory.needs_browser("http://a.gov.cn/zwgk/nb/index.htm")
-    assert not memory.needs_browser("http://b.gov.cn/zwgk/nb/202101/t20210101_1.htm")
+ART = "http://a.gov.cn/art/2021/{}.html"
+
+# (case, reason, what each render of the shape found, in order; pages asked about after them;
+#  how many of those are rendered, the shape's decision at the end)
+SAMPLER = [
+    ("shell that never pays: read plainly after SAMPLE", "article_shell", [False] * SAMPLE, 3, 0, "plain"),
+    ("shell that pays: keeps rendering", "list_shell", [False, True], 3, 3, "browser"),
+    ("one fruitless render is not enough", "article_shell", [False], 2, 2, "sampling"),
+    ("starved pages always rendered", "starved", [False] * 5, 3, 3, "sampling"),
+    ("render: always is obeyed", "always", [False] * 5, 3, 3, "sampling"),
+    ("a find resets the count", "list_shell", [False, True, False], 2, 2, "browser"),
+]
 
 
-@pytest.mark.parametrize("mode,is_file,remembered,expected", [
-    ("never", False, True, False),
-    ("always", False, False, True),
-    ("always", True, False, False),      # files are never rendered
-    ("auto", False, False, False),
-    ("auto", False, True, True),
-    ("auto", True, True, False),
+@pytest.mark.parametrize("case,reason,finds,later,rendered,decision", SAMPLER, ids=[c[0] for c in SAMPLER])
+def test_render_sampler_decides_by_shape_from_evidence(case, reason, finds, later, rendered, decision):
+    sampler = RenderSampler()
+    for i, more in enumerate(finds):
+        assert sampler.wants(ART.format(i), reason)
+        sampler.judged(ART.format(i), found_more=more, reason=reason)
+    asked = [sampler.wants(ART.format(100 + i), reason) for i in range(later)]
+    assert sum(asked) == rendered
+    state = sampler.summary()["a.gov.cn/art/N/N.html"]
+    assert state["decision"] == decision and state["skipped"] == later - rendered
+    # another shape on the same site is judged on its own
+    assert sampler.wants("http://a.gov.cn/col/col1/index.html", reason)
+
+
+@pytest.mark.parametrize("plain,rendered,plain_text,rendered_text,expected", [
+    ({"http://a/1"}, [("http://a/1", "x")], 100, 150, []),                        # nothing new
+    ({"http://a/1"}, [("http://a/2", "2019年报告")], 100, 100, ["http://a/2"]),    # a new link the crawl follows
+    (set(), [("http://a/css", "skip")], 0, 0, []),                                # a link it would not follow
+    (set(), [], 0, 500, ["+500 characters of text"]),                              # the body drawn
 ])
-def test_should_render(mode, is_file, remembered, expected):
-    assert should_render(mode, is_file=is_file, remembered=remembered) is expected
+def test_found_more_counts_followable_links_and_text(plain, rendered, plain_text, rendered_text, expected):
+    got = found_more(plain_urls=plain, plain_text=plain_text, rendered=rendered, rendered_text=rendered_text,
+                     followable=lambda url, text: text != "skip")
+    assert got == expected
 
 
 @pytest.mark.parametrize("html,expected", [
