@@ -2,8 +2,10 @@
 
 Names: throughput, focus, recrawl (one shared farm crawl), recrawl_polite (its own farm, default politeness),
 memory, browser, discovery (requests per report on the ad hoc families, beside wget), figures (statistics
-extraction: seconds per report by format, share passing every check), chaos (seeded faults on a
-SeaweedFS store, then plain reruns: `--seeds N`; not part of "all"). No name: all of them.
+extraction: seconds per report by format, share passing every check), polite (requests per report,
+renders and browser requests by kind, recrawl ratios with and without validators), chaos (seeded faults
+on a SeaweedFS store, then plain reruns: `--seeds N`) and polite_memory (memory over 2,000 rendered
+pages): these two only when named. No name: all the others.
 """
 from __future__ import annotations
 
@@ -15,8 +17,8 @@ from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 FARM = ("throughput", "recrawl", "focus", "recrawl_polite", "focus_busy")
-OTHERS = ("memory", "browser", "discovery", "figures")
-OPT_IN = ("chaos",)      # run only when named
+OTHERS = ("memory", "browser", "discovery", "figures", "polite")
+OPT_IN = ("chaos", "polite_memory")      # run only when named
 HEADLINE = {
     "throughput": lambda r: f"full pipeline {r['full_pages_per_s']} pages/s vs bare spider {r['bare_pages_per_s']}: ratio {r['ratio']} (median of rounds {r['ratios']}; target {r['target']}); spider alone (no store, catalogue, WARC) {r['spider_only_pages_per_s']}: ratio {r['spider_only_ratio']}; against a bare spider with nianbao's GC settings ({r['bare_tuned_gc_pages_per_s']}): ratio {r['ratio_to_bare_with_tuned_gc']}",
     "focus": lambda r: (f"fetches per report: nianbao {r['nianbao_fetches_per_report']} (recall {r['nianbao_recall']}) vs wget "

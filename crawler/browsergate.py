@@ -123,7 +123,8 @@ class BrowserGate:
         self._plain: dict[str, dict] = {}          # URL -> the plain answer the browser is handed
         self._last: dict[str, float] = {}          # host -> when the browser last sent there (no Scrapy slot)
         self._served = weakref.WeakSet()           # requests answered here, not by the portal
-        self._pending: set[str] = set()            # cacheable URLs on their way (asked once)
+        # cacheable URLs on their way (asked once): set when the answer is in (or never will be)
+        self._pending: dict[str, asyncio.Event] = {}
         self.sent = 0
 
     # -- settings of the crawl's one site -----------------------------------------------------
@@ -179,15 +180,18 @@ class BrowserGate:
                 self._inc(f"cached/{kind}")
                 await route.fulfill(status=status, headers=fulfil_headers(headers), body=body)
                 return
-            self._pending.add(url)
+            self._pending[url] = asyncio.Event()
         if self.sent >= self._cap():
+            self._release(url)
             self._inc("blocked/over_budget")
             if self.sent == self._cap():
                 log.warning("browser request budget (%d) spent: Chromium asks for nothing more this run", self._cap())
                 self.sent += 1
             await route.abort("blockedbyclient")
             return
-        if not await self._robots_allow(url):
+        # A script or requisite goes through Scrapy's downloader (_fetch_static), whose robots.txt
+        # middleware rules on it; what Chromium sends itself (XHR, fetch) is ruled on here.
+        if not cacheable(kind) and not await self._robots_allow(url):
             self._inc("blocked/robots")
             await route.abort("blockedbyclient")
             return
@@ -226,30 +230,36 @@ class BrowserGate:
             response = await self.crawler.engine.download_async(fetch)
         except Exception as exc:      # refused (scope, robots) or failed: the page goes without it
             log.debug("browser static file %s not fetched: %r", url, exc)
-            self._pending.discard(url)
+            self._release(url)
             self._inc("failed/static")
             await route.abort("failed")
             return
         answer = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
         if response.status == 200:
             self.copies.put(url, response.status, answer, response.body)
-        self._pending.discard(url)
+        self._release(url)
         self._served.add(request)
         await route.fulfill(status=response.status, headers=fulfil_headers(answer), body=response.body)
 
     def failed(self, request) -> None:
         """A request Chromium gave up on (page closed, aborted): nobody waits for its copy."""
-        self._pending.discard(request.url)
+        self._release(request.url)
+
+    def _release(self, url: str) -> None:
+        """The answer for `url` is in, or will not come: whoever waits for it goes on."""
+        event = self._pending.pop(url, None)
+        if event is not None:
+            event.set()
 
     async def _wait_for_copy(self, url: str, timeout: float = 15.0):
         # Two renders asking for one script at once: the second waits for the first's answer.
-        end = time.monotonic() + timeout
-        while url in self._pending and time.monotonic() < end:
-            await asyncio.sleep(0.05)
-            copy = self.copies.get(url)
-            if copy is not None:
-                return copy
-        self._pending.discard(url)      # waited long enough: the next asker fetches it
+        event = self._pending.get(url)
+        if event is not None:
+            try:
+                await asyncio.wait_for(event.wait(), timeout)
+            except asyncio.TimeoutError:
+                if self._pending.get(url) is event:
+                    self._release(url)      # waited long enough: the next asker fetches it
         return self.copies.get(url)
 
     async def remember(self, response) -> None:
@@ -269,7 +279,7 @@ class BrowserGate:
             log.debug("browser copy of %s not kept: %r", url, exc)
         finally:
             if url is not None:
-                self._pending.discard(url)
+                self._release(url)
 
     def served_here(self, response) -> bool:
         """Answered from the plain response or a copy: not a new exchange with the portal."""
