@@ -27,6 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from crawler import __version__, cli_help, counts, env, preflight
+from crawler.cli_web import _open_catalogue  # one opening, with its preflight, for every command
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CONFIG, EXIT_INCOMPLETE, EXIT_BUSY = 0, 1, 2, 3, 4, 5
 EXIT_SETTINGS = preflight.EXIT_SETTINGS   # 6
@@ -477,16 +478,6 @@ def owed(site: Optional[str] = typer.Option(None, "--site", metavar="ID", help="
             print(f"{r['site_id']}\t{r['year'] or '-'}\t{r['url']}\t{r['reason']} (attempts {r['attempts']})")
         print(f"{len(rows)} {state}" + (f" for {site}" if site else ""))
     raise typer.Exit(EXIT_INCOMPLETE if rows and state == "owed" else EXIT_OK)
-
-
-def _open_catalogue(catalogue: str | None):
-    """The catalogue, after its preflight check (crawler/preflight.py): a catalogue that cannot
-    be opened or migrated is one line and exit 6."""
-    from storage.catalogue import Catalogue
-
-    url = env.catalogue_url(catalogue)
-    preflight.require(err, catalogue=url)
-    return Catalogue.open(url)
 
 
 @app.command()
