@@ -41,8 +41,11 @@ demo: install
 services:
 	./scripts/services.sh
 
+# Two workers, each given whole test files (a file's shared crawl fixtures stay in one process):
+# most tests wait on crawls and servers, not on a core. TEST_WORKERS=0 runs them in one process.
+TEST_WORKERS ?= 2
 test: install $(PYWB_STAMP) services
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 
 bench: install services
 	$(BIN)/python -m bench

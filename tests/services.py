@@ -21,7 +21,9 @@ from typing import Iterator
 import pytest
 
 PG_ADMIN_URL = os.environ.get("NIANBAO_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("NIANBAO_TEST_REDIS", "redis://127.0.0.1:6379/13")
+# One Redis db per pytest-xdist worker (gw0 -> 13, gw1 -> 14): each test flushes its own.
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").lstrip("gw") or 0)
+REDIS_URL = os.environ.get("NIANBAO_TEST_REDIS", f"redis://127.0.0.1:6379/{13 + _WORKER % 3}")
 
 S3_ACCESS_KEY = "nianbao-test"
 S3_SECRET_KEY = "nianbao-test-secret"
