@@ -152,27 +152,6 @@ def with_max_pages(sites, max_pages: int | None):
     return [s.model_copy(update={"budget": s.budget.model_copy(update={"max_pages": max_pages})}) for s in sites]
 
 
-def load_good_sites(directory) -> tuple[list, list[tuple[str, str, list]]]:
-    """Every usable site file of a directory, and the bad ones as (file, stem, problems): one
-    bad file must not stop the crawl of the others."""
-    from crawler.siteconfig import ConfigError, load_site, site_files
-
-    files = site_files(directory)     # ConfigError when the directory itself is missing
-    good, bad, seen = [], [], {}
-    for file in files:
-        try:
-            cfg = load_site(file)
-        except ConfigError as exc:
-            bad.append((str(file), file.stem, exc.problems))
-            continue
-        if cfg.id in seen:
-            bad.append((str(file), file.stem, [(str(file), "id", f"{cfg.id!r} already used by {seen[cfg.id]}")]))
-            continue
-        seen[cfg.id] = str(file)
-        good.append(cfg)
-    return good, bad
-
-
 def _report_skipped(bad) -> None:
     """One line per bad site file, saying it is skipped."""
     for file, _stem, problems in bad:
@@ -185,10 +164,10 @@ def select_sites(site_ids: list[str] | None, *, all_sites: bool, due: bool, site
     """The sites a command names: ids, --all, or --due. Bad site files are reported and left
     out (appended to `skipped`); a named site whose own file is bad is one of them. Exits with
     the right code on bad input."""
-    from crawler.siteconfig import ConfigError
+    from crawler.siteconfig import ConfigError, partition_sites
 
     try:
-        sites, bad = load_good_sites(env.sites_dir(str(sites_dir) if sites_dir else None))
+        sites, bad = partition_sites(env.sites_dir(str(sites_dir) if sites_dir else None))
     except ConfigError as exc:
         _config_error(exc)
     if site_ids:
@@ -340,10 +319,10 @@ def sites_validate(path: Optional[Path] = typer.Argument(None, metavar="PATH",
 @sites_app.command("list")
 def sites_list(sites_dir: Optional[Path] = SitesDirOpt):
     """List configured sites (a bad site file is one line and exit 3; the others are listed)."""
-    from crawler.siteconfig import ConfigError
+    from crawler.siteconfig import ConfigError, partition_sites
 
     try:
-        sites, bad = load_good_sites(sites_dir or env.sites_dir())
+        sites, bad = partition_sites(sites_dir or env.sites_dir())
     except ConfigError as exc:
         _config_error(exc)
     _report_skipped(bad)
@@ -573,7 +552,8 @@ def schedule(
     store: Optional[str] = StoreOpt,
     catalogue: Optional[str] = CatalogueOpt,
 ):
-    """Long-lived scheduler: start each site's crawl when its cron schedule is due (UTC)."""
+    """Long-lived scheduler: start each site's crawl when its cron schedule is due (in the site's
+    `timezone`, default Asia/Shanghai). A site file broken while it runs is skipped, with a warning."""
     from crawler.schedule import Scheduler
     from crawler.siteconfig import ConfigError, load_sites
 

@@ -104,6 +104,7 @@ class Scheduler:
         self.stopping = False
         # With a shared Redis frontier, due sites are enqueued for `nianbao worker`s instead.
         self.frontier = frontier
+        self._warned: dict[str, str] = {}          # bad site file -> the problem last logged
 
     def _command(self, site_id: str) -> list[str]:
         return [sys.executable, "-m", "crawler.cli", "crawl", site_id, "--sites-dir", self.sites_dir,
@@ -118,11 +119,19 @@ class Scheduler:
 
     def tick(self) -> list[str]:
         """One pass: reap finished crawls, start due ones. Returns the site ids started."""
-        from crawler.siteconfig import load_sites
+        from crawler.siteconfig import partition_sites
 
         self.reap()
         started = []
-        sites = load_sites(self.sites_dir)
+        # Site files are re-read every tick (an operator edits them while the scheduler runs): a
+        # file broken in between is skipped with a warning, the others keep their schedule.
+        sites, bad = partition_sites(self.sites_dir)
+        for file, _stem, problems in bad:
+            what = "; ".join(f"{key}: {msg}" for _f, key, msg in problems)
+            if self._warned.get(file) != what:
+                log.warning("config error %s: %s (skipped until fixed)", file, what)
+                self._warned[file] = what
+        self._warned = {f: w for f, w in self._warned.items() if f in {b[0] for b in bad}}
         for site in due_sites(sites, catalogue_url=self.catalogue_url):
             if self.frontier is not None:
                 if self.frontier.enqueue(site):       # False: a harvest of it is under way

@@ -251,23 +251,31 @@ def site_files(path: str | Path) -> list[Path]:
     return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml"))
 
 
-def load_sites(path: str | Path) -> list[SiteConfig]:
-    """Load every site file; collect all problems before failing, so one run shows them all."""
-    configs, problems = [], []
+def partition_sites(path: str | Path) -> tuple[list[SiteConfig], list[tuple[str, str, list]]]:
+    """Every usable site file of a directory, and the bad ones as (file, stem, problems): one bad
+    file must not stop the crawl (or the schedule) of the others. ConfigError only when the
+    directory itself is missing."""
+    good, bad = [], []
     seen: dict[str, str] = {}
     for file in site_files(path):
         try:
             cfg = load_site(file)
         except ConfigError as exc:
-            problems.extend(exc.problems)
+            bad.append((str(file), file.stem, exc.problems))
             continue
         if cfg.id in seen:
-            problems.append((str(file), "id", f"{cfg.id!r} already used by {seen[cfg.id]}"))
+            bad.append((str(file), file.stem, [(str(file), "id", f"{cfg.id!r} already used by {seen[cfg.id]}")]))
             continue
         seen[cfg.id] = str(file)
-        configs.append(cfg)
-    if problems:
-        raise ConfigError(problems)
+        good.append(cfg)
+    return good, bad
+
+
+def load_sites(path: str | Path) -> list[SiteConfig]:
+    """Load every site file; collect all problems before failing, so one run shows them all."""
+    configs, bad = partition_sites(path)
+    if bad:
+        raise ConfigError([problem for _file, _stem, problems in bad for problem in problems])
     return configs
 
 

@@ -64,3 +64,36 @@ def test_scheduler_enqueues_for_workers(tmp_path, redis_url):
     assert active == {"jiangyin-kjj", "huidong-fgw"}
     again = nianbao("schedule", "--once", "--enqueue", *common)     # already under way: not twice
     assert again.returncode == 0 and "nothing due" in again.stdout
+
+
+def test_a_site_file_broken_while_the_scheduler_runs_is_skipped(tmp_path, caplog):
+    """Site files are re-read every tick: one broken in between is named once in the log and left
+    out; the others are still enqueued (no crawl is started: an enqueueing scheduler)."""
+    import logging
+
+    from crawler.schedule import Scheduler
+
+    class Frontier:                   # records what the tick hands on
+        def __init__(self):
+            self.sites = []
+
+        def enqueue(self, site):
+            self.sites.append(site.id)
+            return True
+
+    sites = tmp_path / "sites"
+    sites.mkdir()
+    for name in ("a", "b"):
+        (sites / f"{name}.yaml").write_text(
+            f"id: {name}\nagency: 某局\nstart_urls: ['http://www.{name}.gov.cn/']\nschedule: '0 0 1 1 *'\n",
+            encoding="utf-8")
+    frontier = Frontier()
+    scheduler = Scheduler(sites_dir=str(sites), catalogue_url=f"sqlite:///{tmp_path / 'c.sqlite'}",
+                          store_url=(tmp_path / "o").as_uri(), frontier=frontier)
+    assert sorted(scheduler.tick()) == ["a", "b"]
+    (sites / "b.yaml").write_text("id: b\nagency: 某局\nschedule: every monday\n", encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="crawler.schedule"):
+        assert scheduler.tick() == ["a"]
+        scheduler.tick()
+    warnings = [r.getMessage() for r in caplog.records if "b.yaml" in r.getMessage()]
+    assert len(warnings) == 1 and "schedule" in warnings[0] and "skipped" in warnings[0]
