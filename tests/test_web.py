@@ -170,6 +170,14 @@ def test_runs_page_lists_every_run(base_url, page, archive):
     ids = page.eval_on_selector_all("#runs tr[id^=run]", "els => els.map(e => e.id)")
     assert sorted(ids) == sorted(f"run{r.id}" for r in runs)
     assert set(page.eval_on_selector_all("#runs td.outcome", "els => els.map(e => e.textContent)")) == {"ok"}
+    # the counts of `nianbao runs`, by the same names and from the same row (crawler/counts.py)
+    from crawler.counts import COUNTS, run_counts
+
+    for run in runs:
+        shown = page.eval_on_selector_all(f"#run{run.id} td[data-count]",
+                                          "els => els.map(e => [e.dataset.count, e.textContent])")
+        assert [name for name, _v in shown] == list(COUNTS)
+        assert {name: int(v) for name, v in shown} == {n: run_counts(run)[n.replace(" ", "_")] for n in COUNTS}
 
 
 def test_mark_not_applicable_needs_the_token(base_url, page, archive):

@@ -114,7 +114,10 @@ def runs_page(request: Request, site: inputs.SiteFilter = "", limit: inputs.Page
     cat = _ctx(request).catalogue
     site = site or ""
     runs = cat.runs(site_id=inputs.known_site(cat, site), limit=limit)
-    return _page(request, "runs.html", runs=runs, site=site,
+    from crawler import counts
+
+    # The counts of `nianbao runs` and the harvest summary, by the same names (crawler/counts.py).
+    return _page(request, "runs.html", runs=runs, site=site, counts_legend=counts.COUNTS, run_counts=counts.run_counts,
                  stats_json=lambda r: json.dumps(r.stats or {}, ensure_ascii=False, indent=1, sort_keys=True))
 
 
