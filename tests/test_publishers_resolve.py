@@ -128,9 +128,23 @@ def test_run_together_field_cells(raw, value):
     ("一、总体情况 2025年,海城市卫生健康局认真贯彻落实《条例》", ["海城市卫生健康局"]),
     ("如对本报告有疑问，请与大冶市自然资源和规划局办公室联系。", ["大冶市自然资源和规划局"]),
     ("2023年,我局严格按照《条例》要求", []),
+    # a field's cell beside the next cell's title (a title that omits the place): the cell ends it
+    ("发布时间：2020-03-12 发布单位：永定市人民政府 人民政府2019年信息公开年度报告（见附件）", ["永定市人民政府"]),
 ])
 def test_body_names(text, names):
     assert body_names(text) == names
+
+
+def test_page_text_keeps_table_cells_apart():
+    """A page's text, as the spider reads it (crawler.cms.extract): block elements apart, inline
+    ones together; the publisher read from it is the field's, not the field's run into the title."""
+    from crawler.cms import extract
+
+    html = ("<html><body><table><tr><td>发布单位：永定市人民政府</td><td>人民政府2019年信息公开年度报告</td></tr>"
+            "<tr><td><p>第一段</p><p>第二段<br>第三行</p><span>20</span><span>19</span>年</td></tr></table></body></html>")
+    text = extract("http://www.x.gov.cn/a.html", html).text
+    assert "永定市人民政府 人民政府2019年" in text and "第一段 第二段 第三行" in text and "2019年" in text
+    assert body_names(text) == ["永定市人民政府"]
 
 
 @pytest.mark.parametrize("crumb,heading,title,name", [

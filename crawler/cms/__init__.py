@@ -128,9 +128,20 @@ def extract(url: str, text: str, *, content_type: str = "text/html", encoding: s
 VISIBLE_TEXT_CHARS = 20_000
 
 
+# Elements a browser lays out as blocks (or a line break): their texts are apart on screen, so
+# they are apart in the text. lxml's text_content() runs them together, and a table row of
+# 「发布单位：某市人民政府」 | 「人民政府2019年…报告」 read as one name 某市人民政府人民政府.
+# Inline elements (span, a, font, b) are left alone: 「<span>2019</span>年」 is one word.
+_BLOCKS = ("p", "div", "td", "th", "tr", "li", "dt", "dd", "br", "h1", "h2", "h3", "h4", "h5", "h6",
+           "table", "ul", "ol", "dl", "section", "article", "header", "footer", "nav", "aside", "main",
+           "form", "blockquote", "pre", "hr", "caption", "option")
+
+
 def visible_text(root) -> str:
     """What a reader sees in the body; done last, since it drops scripts from the tree."""
     for bad in root.xpath("//script|//style|//noscript"):
         bad.drop_tree()
+    for el in root.iter(*_BLOCKS):
+        el.tail = " " + el.tail if el.tail else " "
     body = root.find("body")
     return " ".join((body if body is not None else root).text_content().split())[:VISIBLE_TEXT_CHARS]

@@ -12,9 +12,10 @@ Sources, strongest first (attribution.py decides between them):
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
-from crawler.publishers.names import is_agency, normal
+from crawler.publishers.names import is_agency, normal, to_simplified
 
 SOURCES = ("page_field", "breadcrumb", "title", "body", "site")
 
@@ -61,6 +62,7 @@ def breadcrumb_names(breadcrumb: str | None) -> list[str]:
 
 
 _END = r"(?:人民政府|委员会|管委会|办事处|办公室|总局|政府|局|委|办|院|厅|署|部|中心)"
+_FIELD = re.compile(r"(?:发布单位|发布机构|发布机关|公开主体|发文机关)[:：]\s*([\u4e00-\u9fff]{2,30})")
 _BODY = [
     # 「编制《XX局2016年…年度报告》」, 「现公布大冶市教育局2025年政府信息公开工作年度报告」,
     # 「现形成《海城市卫生健康局2025年…报告》」, 「现公开来凤经济开发区信息公开2018年度报告」
@@ -70,7 +72,7 @@ _BODY = [
     re.compile(r"公布\s*(?:19|20)\d{2}\s*年度?\s*([\u4e00-\u9fff]{2,30}?)(?:政府)?(?:[(（][^)）]{1,6}[)）])?(?:政府)?信息公开"),
     # 「由湖州市质量技术监督局编制」
     re.compile(r"由([\u4e00-\u9fff]{2,30}?)(?:负责)?编制"),
-    re.compile(r"(?:发布单位|发布机构|发布机关|公开主体|发文机关)[:：]\s*([\u4e00-\u9fff]{2,30})"),
+    _FIELD,
     # The overview opens with the year and the author: 「2025年,海城市卫生健康局认真贯彻…」
     re.compile(r"(?:^|[。；、]|情况)(?:19|20)\d{2}\s*年(?:度|以来)?\s*[,，]\s*([\u4e00-\u9fff]{2,30}?" + _END + r")"
                r"(?=认真|严格|坚持|深入|全面|积极|紧紧|紧扣|按照|围绕|扎实|进一步|高度|始终|以|在|持续|不断)"),
@@ -82,9 +84,12 @@ _BODY = [
 def body_names(text: str | None, limit: int = 1500) -> list[str]:
     """Names the body's opening sentences give as the report's author."""
     head = normal((text or "")[:limit]) if text else ""
+    # A field's value ends where its cell or line does (「发布单位：某市人民政府」 beside the
+    # next cell's title): read with the page's spacing kept, as the other patterns need not be.
+    spaced = to_simplified(unicodedata.normalize("NFKC", (text or "")[:limit]))
     out = []
     for rx in _BODY:
-        for m in rx.finditer(head):
+        for m in rx.finditer(spaced if rx is _FIELD else head):
             name = m.group(1)
             name = re.sub(r"^(?:关于|公布|发布)", "", name)
             if name.endswith("人民"):
