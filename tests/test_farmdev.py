@@ -1,8 +1,8 @@
 """The development farm (../shared/farm-dev, written apart from simulator/), every portal crawled
 ad hoc exactly as a new user would: `nianbao crawl --start-url URL --agency NAME --allow HOST...`
 with the first manifest agency and the manifest's hosts, default settings, no site file. The
-farm's own scorer decides: recall, precision and year accuracy 1.0 and no robots violation, per
-portal."""
+farm's own scorer decides: recall, precision, year and agency accuracy 1.0 and no robots
+violation, per portal."""
 from __future__ import annotations
 
 import pytest
@@ -33,5 +33,6 @@ def test_portal_harvested_completely(scored, pid):
     assert row["recall"] == 1.0, missed
     assert not false, false
     assert row["year_ok"] == row["found"], wrong_year
+    assert row["agency_ok"] == row["found"], result["wrong_agency"]
     # The score covers this portal's crawl alone (its own farm, its own request log).
     assert result["robots_violations"] == 0, result["robots_violations_export"]
