@@ -121,7 +121,8 @@ class _Shells(BaseHTTPRequestHandler):
         elif self.path == "/app.js":
             body, ctype = _APP.encode(), "application/javascript"
         elif self.path == "/" or self.path.startswith("/p/"):
-            body, ctype = _SHELL.format(t=self.path).encode(), "text/html; charset=utf-8"
+            # One title for every page: a page number in it (「/p/404.html」) reads as an error page.
+            body, ctype = _SHELL.format(t="信息公开 栏目").encode(), "text/html; charset=utf-8"
         else:
             self.send_response(404)
             self.end_headers()
