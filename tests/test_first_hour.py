@@ -192,12 +192,15 @@ def test_archived_screenshot_shows_cjk_glyphs(twice, tmp_path):
     assert shots, "no rendered report page in the crawl"
     runs = {r.id: r for r in cat.runs(limit=100)}
     assert runs[shots[0].run_id].stats.get("nianbao/fonts/readable") is True
-    dom = next(c for c in cat.captures() if c.kind == "dom" and c.parent_id == shots[0].parent_id)
-    html = store.get(dom.storage_key)
-    assert "政府信息公开" in html.decode("utf-8", "replace")
+    # A screenshot of a page drawn with Chinese text (the report body its script fetched).
+    doms = {c.parent_id: c for c in cat.captures() if c.kind == "dom"}
+    drawn = [(shot, html) for shot in shots if shot.parent_id in doms
+             and "政府信息公开" in (html := store.get(doms[shot.parent_id].storage_key)).decode("utf-8", "replace")]
+    assert drawn, "no rendered page drew its Chinese body"
+    shot, html = drawn[0]
     tofu, fonts_check = _tofu_render(html, tmp_path)
     assert fonts_check                       # document.fonts.check says yes, with or without the font
-    archived = store.get(shots[0].storage_key)
+    archived = store.get(shot.storage_key)
     assert archived[:8] == b"\x89PNG\r\n\x1a\n"
     assert archived != tofu                  # the archived one is not the boxes
 
