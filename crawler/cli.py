@@ -154,8 +154,10 @@ def with_max_pages(sites, max_pages: int | None):
 
 def _report_skipped(bad) -> None:
     """One line per bad site file, saying it is skipped."""
+    from crawler.siteconfig import describe
+
     for file, _stem, problems in bad:
-        what = "; ".join(f"{key}: {msg}" for _f, key, msg in problems)
+        what = describe(problems)
         err.print(f"[red]config error[/red] {file}: {what} (skipped)", highlight=False)
 
 

@@ -119,7 +119,7 @@ class Scheduler:
 
     def tick(self) -> list[str]:
         """One pass: reap finished crawls, start due ones. Returns the site ids started."""
-        from crawler.siteconfig import partition_sites
+        from crawler.siteconfig import describe, partition_sites
 
         self.reap()
         started = []
@@ -127,7 +127,7 @@ class Scheduler:
         # file broken in between is skipped with a warning, the others keep their schedule.
         sites, bad = partition_sites(self.sites_dir)
         for file, _stem, problems in bad:
-            what = "; ".join(f"{key}: {msg}" for _f, key, msg in problems)
+            what = describe(problems)
             if self._warned.get(file) != what:
                 log.warning("config error %s: %s (skipped until fixed)", file, what)
                 self._warned[file] = what

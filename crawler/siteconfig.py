@@ -271,6 +271,12 @@ def partition_sites(path: str | Path) -> tuple[list[SiteConfig], list[tuple[str,
     return good, bad
 
 
+def describe(problems: list) -> str:
+    """A bad file's problems on one line (「schedule: not a cron expression; id: …」), as the
+    crawl and the scheduler both report a skipped file."""
+    return "; ".join(f"{key}: {msg}" for _file, key, msg in problems)
+
+
 def load_sites(path: str | Path) -> list[SiteConfig]:
     """Load every site file; collect all problems before failing, so one run shows them all."""
     configs, bad = partition_sites(path)
