@@ -45,25 +45,6 @@ _HOP_HEADERS = frozenset({"content-length", "content-encoding", "transfer-encodi
                           "keep-alive"})
 
 
-# Requests the gate let through for a page and whose answer has not come: a render is not
-# taken while its page still waits for what it asked (crawler.rendering.settle). Kept on the
-# Playwright page itself, so it goes with the page.
-def _inflight(request) -> set:
-    try:
-        page = request.frame.page
-    except Exception:          # a service worker's request, a detached frame: no page to hold
-        return set()
-    held = getattr(page, "_nianbao_inflight", None)
-    if held is None:
-        held = page._nianbao_inflight = set()
-    return held
-
-
-def inflight(page) -> int:
-    """How many requests of this page the gate sent and no answer has come for."""
-    return len(getattr(page, "_nianbao_inflight", ()) or ())
-
-
 def request_kind(resource_type: str, navigation: bool) -> str:
     """navigation | xhr | script | requisite | other, from Chromium's resource type."""
     if navigation:
@@ -219,14 +200,10 @@ class BrowserGate:
         self.sent += 1
         self._inc(f"requests/{kind}")
         self._inc("requests")
-        _inflight(request).add(request)
         if cacheable(kind):
-            try:
-                await self._fetch_static(route, request, go)
-            finally:
-                _inflight(request).discard(request)
+            await self._fetch_static(route, request, go)
             return
-        await go(route, request)      # on its way: until its response (remember) or failure (failed)
+        await go(route, request)
 
     async def _fetch_static(self, route, request, go) -> None:
         """A script or requisite asked for the first time this run goes through Scrapy's own
@@ -266,7 +243,6 @@ class BrowserGate:
 
     def failed(self, request) -> None:
         """A request Chromium gave up on (page closed, aborted): nobody waits for its copy."""
-        _inflight(request).discard(request)
         self._release(request.url)
 
     def _release(self, url: str) -> None:
@@ -292,7 +268,6 @@ class BrowserGate:
         try:
             request = response.request
             url = request.url
-            _inflight(request).discard(request)
             if request in self._served:
                 return
             kind = request_kind(request.resource_type, request.is_navigation_request())

@@ -19,7 +19,6 @@ log = logging.getLogger(__name__)
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage",
                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 SETTLE_TIMEOUT_MS = 8000
-INFLIGHT_WAIT_S = 20.0
 CHALLENGE_ROUNDS = 5
 
 
@@ -57,25 +56,11 @@ async def settle(page) -> None:
     The load event fires before timers and XHR, so wait for the network to go quiet; a
     challenge page reloads itself once its cookie is set, so wait again while it still
     looks like one. Bounded: a page that never settles is taken as it is."""
-    from crawler.browsergate import inflight
-
     for _ in range(CHALLENGE_ROUNDS):
         try:
             await page.wait_for_load_state("networkidle", timeout=SETTLE_TIMEOUT_MS)
         except Exception:  # timeouts and navigation races: take what is there
             pass
-        # A slow host (its politeness turn, a loaded machine) can hold an XHR past the idle
-        # wait: the article body it brings is the point of the render, so wait for its answer
-        # too, within INFLIGHT_WAIT_S.
-        waited = 0.0
-        while inflight(page) and waited < INFLIGHT_WAIT_S:
-            await asyncio.sleep(0.1)
-            waited += 0.1
-        if waited:
-            try:
-                await page.wait_for_load_state("networkidle", timeout=2000)
-            except Exception:
-                pass
         try:
             html = await page.content()
         except Exception:  # navigating right now: let it finish
