@@ -72,12 +72,25 @@ def page_shape(url: str) -> str:
 SAMPLE = 2
 TEXT_GAIN = 200          # characters of body text the browser must add to count as more
 
+# -- a second look -------------------------------------------------------------------------
+#
+# A render is taken when the network goes quiet, within a bound. A page drawn in steps (the
+# menu's XHR, then the article's), whose answers wait for the host's turn or for a loaded
+# machine, can be taken before it has drawn what it was rendered for: the render then finds
+# nothing more than the shell, and the page's reports are never seen. Yield is evidence: a render
+# that found nothing more (or failed) is tried once more, waiting longer (crawler.rendering:
+# patient settle). Bounded twice: SECOND_LOOKS per run, and a shape whose second looks found
+# nothing SAMPLE times in a row gets no more of them (its pages really have nothing more).
+SECOND_LOOKS = 30
+
 
 class RenderSampler:
     """Per-site decisions by page shape, with their evidence, for the run's stats."""
 
-    def __init__(self, sample: int = SAMPLE):
+    def __init__(self, sample: int = SAMPLE, second_looks: int | None = None):
         self.sample = sample
+        self.second_looks_cap = SECOND_LOOKS if second_looks is None else second_looks
+        self.second_looks_taken = 0
         self.shapes: dict[str, dict] = {}
 
     def _state(self, url: str, reason: str) -> dict:
@@ -85,7 +98,8 @@ class RenderSampler:
         state = self.shapes.get(shape)
         if state is None:
             state = self.shapes[shape] = {"decision": "sampling", "reason": reason, "renders": 0,
-                                          "found_more": 0, "fruitless_in_row": 0, "skipped": 0}
+                                          "found_more": 0, "fruitless_in_row": 0, "skipped": 0,
+                                          "second_looks": 0, "second_fruitless_in_row": 0}
         return state
 
     def wants(self, url: str, reason: str) -> bool:
@@ -109,6 +123,22 @@ class RenderSampler:
             if state["fruitless_in_row"] >= self.sample and reason not in ("starved", "always"):
                 state["decision"] = "plain"
         return state["decision"]
+
+    def second_look(self, url: str, reason: str) -> bool:
+        """A render of this page found nothing more, or failed: look again, waiting longer?"""
+        state = self._state(url, reason)
+        if self.second_looks_taken >= self.second_looks_cap:
+            return False
+        if state["second_fruitless_in_row"] >= self.sample:
+            return False
+        self.second_looks_taken += 1
+        state["second_looks"] += 1
+        return True
+
+    def second_judged(self, url: str, *, found_more: bool, reason: str) -> None:
+        """What a second look found; its shape keeps second looks while they find more."""
+        state = self._state(url, reason)
+        state["second_fruitless_in_row"] = 0 if found_more else state["second_fruitless_in_row"] + 1
 
     def summary(self) -> dict:
         return {shape: dict(state) for shape, state in sorted(self.shapes.items())}

@@ -19,6 +19,11 @@ log = logging.getLogger(__name__)
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage",
                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 SETTLE_TIMEOUT_MS = 8000
+# A second look (crawler.render: SECOND_LOOKS) waits longer for quiet, then for the DOM to stop
+# changing: a page drawn in steps shows its last step.
+PATIENT_TIMEOUT_MS = 30000
+STABLE_POLL_S = 0.5
+STABLE_MAX_S = 10.0
 CHALLENGE_ROUNDS = 5
 
 
@@ -71,9 +76,30 @@ async def settle(page) -> None:
         await asyncio.sleep(0.3)
 
 
-def render_meta(**extra) -> dict:
+async def settle_patiently(page) -> None:
+    """settle, for a second look: a longer wait for quiet, then until two reads of the DOM
+    STABLE_POLL_S apart are the same (within STABLE_MAX_S)."""
+    try:
+        await page.wait_for_load_state("networkidle", timeout=PATIENT_TIMEOUT_MS)
+    except Exception:  # timeouts and navigation races: take what is there
+        pass
+    before, waited = None, 0.0
+    while waited < STABLE_MAX_S:
+        try:
+            now = await page.content()
+        except Exception:  # navigating right now: let it finish
+            now = None
+        if now is not None and now == before:
+            break
+        before = now
+        await asyncio.sleep(STABLE_POLL_S)
+        waited += STABLE_POLL_S
+    await settle(page)
+
+
+def render_meta(*, patient: bool = False, **extra) -> dict:
     meta = {"playwright": True, "playwright_include_page": True,
-            "playwright_page_methods": [_page_method(settle)],
+            "playwright_page_methods": [_page_method(settle_patiently if patient else settle)],
             # every exchange the browser makes goes to the WARC too (spider method name)
             "playwright_page_event_handlers": {"response": "on_browser_response",
                                                "requestfailed": "on_browser_request_failed"}}

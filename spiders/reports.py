@@ -283,12 +283,24 @@ class ReportsSpider(scrapy.Spider):
             content_type = _content_type(response)
             out, report, extracted, follow = self._handle(response, content_type=content_type, rendered=True)
             seen = response.meta.get("nianbao_plain_seen")
+            again = None
             if seen is not None:
-                self._judge_render(response.url, seen, extracted)
+                more = self._judge_render(response.url, seen, extracted,
+                                          second=bool(response.meta.get("nianbao_second_look")))
+                if not more:
+                    again = self._second_look(response.meta, response.url, seen[2], response.request.priority,
+                                              report=report)
             for thing in out:
                 yield thing
             for thing in follow:
                 yield thing
+            if again is not None:
+                # Drawn too early, perhaps: the second look clicks, and captures the report
+                # page from what it draws (or, should it fail, from the plain page alone).
+                yield again
+                return
+            # a second look that no longer reads as the report its first look knew is still its page
+            report = report or response.meta.get("nianbao_held_report")
             if report is None and page is not None and not extracted.pages:
                 # A list whose pager is script only: click through it in the same page.
                 async for thing in self._click_through(page, response, extracted):
@@ -376,7 +388,22 @@ class ReportsSpider(scrapy.Spider):
         page = failure.request.meta.pop("playwright_page", None)
         if page is not None:
             await page.close()
+        meta = failure.request.meta
+        seen = meta.get("nianbao_plain_seen")
+        if seen is not None:
+            again = self._second_look(meta, failure.request.url, seen[2], failure.request.priority)
+            if again is not None:
+                self._stat("render/failed_looked_again")
+                self.logger.info("%s: render of %s failed (%s): drawing it once more", self.site.id,
+                                 failure.request.url, error_kind(failure))
+                return [again]
         self.on_error(failure)
+        held, plain = meta.get("nianbao_held_report"), meta.get("nianbao_plain")
+        if held is not None and plain is not None:
+            # The first look knew the report; the second failed: the capture is the plain page.
+            return [self._plain_item(plain, report=held, derived={}, browser=None,
+                                     source=meta.get("nianbao_source"))]
+        return None
 
     def parse_capture(self, response):
         self._stat("files")
@@ -484,18 +511,43 @@ class ReportsSpider(scrapy.Spider):
         out.append(Request(response.url, callback=self.parse_rendered, errback=self.on_render_error,
                            dont_filter=True, priority=response.request.priority + 1, meta=render_meta(**meta)))
 
-    def _judge_render(self, url: str, seen: tuple, rendered) -> None:
+    def _judge_render(self, url: str, seen: tuple, rendered, *, second: bool = False) -> bool:
         """What the browser found beyond the plain page decides whether the shape stays rendered."""
         plain_urls, plain_text, reason = seen
         drawn = [(ln.url, ln.text) for ln in rendered.links] + [(f.url, f.text or "") for f in rendered.pages]
         evidence = render_rules.found_more(plain_urls=plain_urls, plain_text=plain_text, rendered=drawn,
                                            rendered_text=len(rendered.text or ""), followable=self._followable)
-        decision = self.sampler.judged(url, found_more=bool(evidence), reason=reason)
+        if second:
+            # The page's first render was judged already: a fruitless second look is not counted
+            # against the shape twice; one that found more says the shape needs the browser.
+            self.sampler.second_judged(url, found_more=bool(evidence), reason=reason)
+            self._stat("render/second_look_found_more" if evidence else "render/second_look_found_nothing")
+        decision = (self.sampler.judged(url, found_more=bool(evidence), reason=reason)
+                    if evidence or not second else self.sampler.shapes[render_rules.page_shape(url)]["decision"])
         self._stat("render/found_more" if evidence else "render/found_nothing_more")
         if evidence:
             self.logger.debug("%s: the browser found more at %s: %s", self.site.id, url, evidence[:5])
         self.crawler.stats.set_value("nianbao/render/shapes", self.sampler.summary())
         self.logger.debug("%s: shape of %s: %s", self.site.id, url, decision)
+        return bool(evidence)
+
+    def _second_look(self, meta: dict, url: str, reason: str, priority: int, *,
+                     report: ReportRef | None = None) -> Request | None:
+        """A render that found nothing more than the plain page, or failed, is drawn once more,
+        waiting longer (crawler.render: SECOND_LOOKS); None when it had its second look or the
+        budget says no."""
+        if meta.get("nianbao_second_look") or "nianbao_plain_seen" not in meta:
+            return None
+        if not self.sampler.second_look(url, reason):
+            return None
+        self._stat("render/second_looks")
+        self.logger.debug("%s: a second, longer look at %s", self.site.id, url)
+        again = {k: v for k, v in meta.items() if k.startswith("nianbao_")}
+        again["nianbao_second_look"] = True
+        if report is not None:
+            again["nianbao_held_report"] = report
+        return Request(url, callback=self.parse_rendered, errback=self.on_render_error, dont_filter=True,
+                       priority=priority, meta=render_meta(patient=True, **again))
 
     def _has_report(self, page) -> bool:
         return len(page.text or "") >= STARVED_TEXT or any(

@@ -60,6 +60,32 @@ def test_render_sampler_decides_by_shape_from_evidence(case, reason, finds, late
     assert sampler.wants("http://a.gov.cn/col/col1/index.html", reason)
 
 
+# (case, cap, second looks' finds in order, looks granted in order)
+SECOND = [
+    ("a second look that pays keeps them coming", 30, [True, True, True], [True, True, True]),
+    ("SAMPLE fruitless second looks end them for the shape", 30, [False] * SAMPLE + [False],
+     [True] * SAMPLE + [False]),
+    ("a find resets the count", 30, [False, True, False, False], [True, True, True, True]),
+    ("the run's cap holds whatever they find", 2, [True, True, True], [True, True, False]),
+    ("a cap of 0: none", 0, [True], [False]),
+]
+
+
+@pytest.mark.parametrize("case,cap,finds,granted", SECOND, ids=[c[0] for c in SECOND])
+def test_second_looks_are_budgeted_by_run_and_by_shape(case, cap, finds, granted):
+    sampler = RenderSampler(second_looks=cap)
+    got = []
+    for i, more in enumerate(finds):
+        ok = sampler.second_look(ART.format(i), "starved")
+        got.append(ok)
+        if ok:
+            sampler.second_judged(ART.format(i), found_more=more, reason="starved")
+    assert got == granted
+    # another shape is judged on its own, within the same run cap
+    room = got.count(True) < cap
+    assert sampler.second_look("http://a.gov.cn/col/col1/index.html", "starved") == room
+
+
 @pytest.mark.parametrize("plain,rendered,plain_text,rendered_text,expected", [
     ({"http://a/1"}, [("http://a/1", "x")], 100, 150, []),                        # nothing new
     ({"http://a/1"}, [("http://a/2", "2019年报告")], 100, 100, ["http://a/2"]),    # a new link the crawl follows
