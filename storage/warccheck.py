@@ -70,7 +70,12 @@ def check_warc_records(store: ObjectStore, captures, problems: list[Problem]) ->
                 continue
             hit = found.get(c.warc_offset)
             why = ""
-            if hit is None:
+            if hit is None and stopped is None:
+                # The file was read whole and no record starts here. Reading from here anyway can
+                # land on some later record by chance (a decompressor resynchronising on the
+                # random bytes inside a gzip member), which would call it another record's.
+                why = "not a record boundary of the file, which reads whole"
+            elif hit is None:
                 hit, why = _read_at(store, key, c.warc_offset)
             if hit is None:
                 detail = f"no readable WARC record here ({why})"
