@@ -135,10 +135,15 @@ class RenderSampler:
         state["second_looks"] += 1
         return True
 
-    def second_judged(self, url: str, *, found_more: bool, reason: str) -> None:
-        """What a second look found; its shape keeps second looks while they find more."""
+    def second_judged(self, url: str, *, found_more: bool, reason: str) -> str:
+        """What a second look found; returns the shape's decision now. The shape keeps second
+        looks while they find more. The page's first render was judged already, so a fruitless
+        second look is not counted against the shape again; one that found more is a find."""
         state = self._state(url, reason)
         state["second_fruitless_in_row"] = 0 if found_more else state["second_fruitless_in_row"] + 1
+        if found_more:
+            return self.judged(url, found_more=True, reason=reason)
+        return state["decision"]
 
     def summary(self) -> dict:
         return {shape: dict(state) for shape, state in sorted(self.shapes.items())}

@@ -277,7 +277,8 @@ class ReportsSpider(scrapy.Spider):
         the bytes the server sent, with the DOM and a full-page screenshot linked to it."""
         page = response.meta.pop("playwright_page", None)
         try:
-            self._stat("pages")
+            if not response.meta.get("nianbao_second_look"):
+                self._stat("pages")          # a second look is the same page drawn again
             self._stat("render/pages")
             browser = _browser_version(page)
             content_type = _content_type(response)
@@ -295,8 +296,9 @@ class ReportsSpider(scrapy.Spider):
             for thing in follow:
                 yield thing
             if again is not None:
-                # Drawn too early, perhaps: the second look clicks, and captures the report
-                # page from what it draws (or, should it fail, from the plain page alone).
+                # Drawn too early, perhaps: the second look clicks through a script pager and
+                # captures the report page from what it draws (or, should it fail, from the
+                # plain page alone).
                 yield again
                 return
             # a second look that no longer reads as the report its first look knew is still its page
@@ -518,12 +520,10 @@ class ReportsSpider(scrapy.Spider):
         evidence = render_rules.found_more(plain_urls=plain_urls, plain_text=plain_text, rendered=drawn,
                                            rendered_text=len(rendered.text or ""), followable=self._followable)
         if second:
-            # The page's first render was judged already: a fruitless second look is not counted
-            # against the shape twice; one that found more says the shape needs the browser.
-            self.sampler.second_judged(url, found_more=bool(evidence), reason=reason)
+            decision = self.sampler.second_judged(url, found_more=bool(evidence), reason=reason)
             self._stat("render/second_look_found_more" if evidence else "render/second_look_found_nothing")
-        decision = (self.sampler.judged(url, found_more=bool(evidence), reason=reason)
-                    if evidence or not second else self.sampler.shapes[render_rules.page_shape(url)]["decision"])
+        else:
+            decision = self.sampler.judged(url, found_more=bool(evidence), reason=reason)
         self._stat("render/found_more" if evidence else "render/found_nothing_more")
         if evidence:
             self.logger.debug("%s: the browser found more at %s: %s", self.site.id, url, evidence[:5])

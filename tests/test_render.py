@@ -79,7 +79,11 @@ def test_second_looks_are_budgeted_by_run_and_by_shape(case, cap, finds, granted
         ok = sampler.second_look(ART.format(i), "starved")
         got.append(ok)
         if ok:
-            sampler.second_judged(ART.format(i), found_more=more, reason="starved")
+            decision = sampler.second_judged(ART.format(i), found_more=more, reason="starved")
+            # a find at the second look is a find for the shape; nothing found is not counted twice
+            assert decision == ("browser" if more else sampler.summary()["a.gov.cn/art/N/N.html"]["decision"])
+            assert sampler.summary()["a.gov.cn/art/N/N.html"]["renders"] == sum(
+                1 for j, m in enumerate(finds[:i + 1]) if m and got[j])
     assert got == granted
     # another shape is judged on its own, within the same run cap
     room = got.count(True) < cap
